@@ -1,0 +1,215 @@
+//! Recursion into decoded payloads: a folded value that looks like code or markup becomes a
+//! nested unit scanned with every rule. Findings inside carry the chain of layers.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{scan_unit, FileScan};
+use crate::fold::{Budget, Folder, LimitHit};
+use crate::lang::Lang;
+use crate::rules::RuleSet;
+use crate::source::{LineIndex, Position};
+use crate::units::{markup, FileUnits, Unit, UnitOrigin};
+
+/// One decoding step on the way to a finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Layer {
+    /// Decoders applied to the outer literal, innermost first.
+    pub decoders: Vec<String>,
+    /// What the decoded text was scanned as: `javascript`, `php` or `markup`.
+    pub scanned_as: String,
+    /// Where, in the decoded text, the next layer or the finding is (1-based).
+    pub position: Position,
+    /// That line of the decoded text, shortened.
+    pub excerpt: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PayloadKind {
+    Code(Lang),
+    Markup,
+}
+
+pub(super) fn scan_payloads(
+    folder: &Folder,
+    unit: &Unit,
+    rules: &RuleSet,
+    budget: &Budget,
+    depth: usize,
+    out: &mut FileScan,
+) {
+    for candidate in folder.payload_candidates() {
+        if budget.out_of_time() {
+            return;
+        }
+        let Some(value) = folder.value(candidate) else {
+            continue;
+        };
+        let Some(bytes) = value.as_bytes() else {
+            continue;
+        };
+        let Some(kind) = sniff_payload(bytes, unit.lang) else {
+            continue;
+        };
+        if depth + 1 > budget.limits.max_layer_depth {
+            budget.hit(LimitHit::LayerDepth);
+            continue;
+        }
+        let decoders: Vec<String> = value.decoders.iter().map(|d| d.to_string()).collect();
+        let (nested_units, prefix) = nested(kind, bytes);
+        let mut inner = FileScan::default();
+        for u in &nested_units.units {
+            scan_unit(u, rules, budget, depth + 1, &mut inner);
+        }
+        let decoded_text: &[u8] = nested_units
+            .units
+            .first()
+            .map_or(bytes, |u| u.text.as_slice());
+        let index = LineIndex::new(decoded_text);
+        let scanned_as = match kind {
+            PayloadKind::Code(l) => l.name().to_string(),
+            PayloadKind::Markup => "markup".to_string(),
+        };
+        for mut hit in inner.hits {
+            let at = hit.span.start.max(prefix);
+            let mut position = index.position(decoded_text, at);
+            if prefix > 0 && position.line == 1 {
+                position.column = position.column.saturating_sub(prefix).max(1);
+            }
+            let excerpt = super::predicates::short(
+                &String::from_utf8_lossy(index.line_text(decoded_text, position.line)),
+                120,
+            );
+            hit.layers.insert(
+                0,
+                Layer {
+                    decoders: decoders.clone(),
+                    scanned_as: scanned_as.clone(),
+                    position,
+                    excerpt,
+                },
+            );
+            hit.span = candidate.byte_range();
+            hit.related.clear();
+            out.hits.push(hit);
+        }
+        out.problems.extend(inner.problems);
+    }
+}
+
+/// Units for a decoded payload, and the length of any prefix added to make it parse.
+fn nested(kind: PayloadKind, bytes: &[u8]) -> (FileUnits, usize) {
+    match kind {
+        PayloadKind::Code(Lang::Php) => {
+            let trimmed = bytes.trim_ascii_start();
+            let (text, prefix) = if trimmed.starts_with(b"<?") {
+                (bytes.to_vec(), 0)
+            } else {
+                ([b"<?php ".as_slice(), bytes].concat(), 6)
+            };
+            let unit = Unit {
+                lang: Lang::Php,
+                text: Arc::new(text),
+                ranges: None,
+                origin: UnitOrigin::WholeFile,
+            };
+            (
+                FileUnits {
+                    units: vec![unit],
+                    script_srcs: Vec::new(),
+                },
+                prefix,
+            )
+        }
+        PayloadKind::Code(Lang::Javascript) => {
+            let unit = Unit {
+                lang: Lang::Javascript,
+                text: Arc::new(bytes.to_vec()),
+                ranges: None,
+                origin: UnitOrigin::WholeFile,
+            };
+            (
+                FileUnits {
+                    units: vec![unit],
+                    script_srcs: Vec::new(),
+                },
+                0,
+            )
+        }
+        PayloadKind::Markup => {
+            let mut units = FileUnits::default();
+            markup::extract_into(&Arc::new(bytes.to_vec()), &mut units);
+            if crate::units::classify::memfind(&bytes.to_ascii_lowercase(), b"<?php") {
+                units.units.push(Unit {
+                    lang: Lang::Php,
+                    text: Arc::new(bytes.to_vec()),
+                    ranges: None,
+                    origin: UnitOrigin::WholeFile,
+                });
+            }
+            (units, 0)
+        }
+    }
+}
+
+/// Decides whether decoded bytes are code or markup worth scanning, and which.
+fn sniff_payload(bytes: &[u8], parent: Lang) -> Option<PayloadKind> {
+    if bytes.len() < 6 || !mostly_text(bytes) {
+        return None;
+    }
+    let lower = bytes.to_ascii_lowercase();
+    let has = |n: &[u8]| crate::units::classify::memfind(&lower, n);
+    if has(b"<?php") || has(b"<?=") {
+        return Some(PayloadKind::Code(Lang::Php));
+    }
+    if has(b"<script") || has(b"<iframe") || has(b"<form") || has(b"<input") || has(b"<img") {
+        return Some(PayloadKind::Markup);
+    }
+    let code_like = (has(b"(") && has(b")")) || has(b"=");
+    if !code_like {
+        return None;
+    }
+    let php_like = regex_php().is_match(bytes);
+    let js_like = has(b"function")
+        || has(b"document.")
+        || has(b"window.")
+        || has(b"var ")
+        || has(b"=>")
+        || has(b"eval(");
+    match parent {
+        Lang::Php if php_like || !js_like => Some(PayloadKind::Code(Lang::Php)),
+        Lang::Php => Some(PayloadKind::Code(Lang::Javascript)),
+        Lang::Javascript if js_like || !php_like => Some(PayloadKind::Code(Lang::Javascript)),
+        Lang::Javascript => Some(PayloadKind::Code(Lang::Php)),
+    }
+}
+
+fn regex_php() -> &'static regex::bytes::Regex {
+    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::bytes::Regex::new(r"\$[A-Za-z_]\w*\s*(?:=|\(|\[|->|;)|\b(?:eval|assert|system|exec|passthru|base64_decode)\s*\(").unwrap())
+}
+
+/// At least 90% printable ASCII, whitespace or valid UTF-8 text.
+fn mostly_text(bytes: &[u8]) -> bool {
+    let sample = &bytes[..bytes.len().min(4096)];
+    let printable = sample
+        .iter()
+        .filter(|&&c| (0x20..0x7f).contains(&c) || matches!(c, b'\n' | b'\r' | b'\t') || c >= 0x80)
+        .count();
+    printable * 10 >= sample.len() * 9 && std::str::from_utf8(sample).is_ok_or_truncated()
+}
+
+trait Utf8Ok {
+    fn is_ok_or_truncated(&self) -> bool;
+}
+
+impl Utf8Ok for Result<&str, std::str::Utf8Error> {
+    /// Valid UTF-8, or invalid only because the sample cut a character in two.
+    fn is_ok_or_truncated(&self) -> bool {
+        match self {
+            Ok(_) => true,
+            Err(e) => e.error_len().is_none(),
+        }
+    }
+}

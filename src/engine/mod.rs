@@ -1,0 +1,194 @@
+//! Stage 5: running compiled rules on a file's units, recursing into decoded payloads, and
+//! evaluating composites over the whole file.
+
+mod layers;
+mod predicates;
+
+use std::ops::{ControlFlow, Range};
+use std::time::Instant;
+
+use tree_sitter::{QueryCursor, QueryCursorOptions, StreamingIterator};
+
+use crate::fold::{Budget, Folder, LimitHit};
+use crate::lang::Lang;
+use crate::parse::{self, ParseError};
+use crate::rules::{RuleSet, Severity};
+use crate::units::{FileUnits, Unit};
+
+pub use layers::Layer;
+use predicates::UnitFacts;
+
+/// One rule match, located in the file (a span of the file's bytes) and, when it was found in a
+/// decoded payload, the chain of layers that leads to it.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub rule: usize,
+    pub span: Range<usize>,
+    pub message: String,
+    pub layers: Vec<Layer>,
+    /// Other places that contributed (composites).
+    pub related: Vec<(Range<usize>, String)>,
+}
+
+/// Everything the engine found in one file.
+#[derive(Debug, Default)]
+pub struct FileScan {
+    pub hits: Vec<Hit>,
+    /// Problems with parts of the file (parse timeouts, failures), as human sentences.
+    pub problems: Vec<String>,
+}
+
+/// Scans every unit of a file with every rule, then evaluates composites.
+pub fn scan_file(units: &FileUnits, rules: &RuleSet, budget: &Budget) -> FileScan {
+    let mut scan = FileScan::default();
+    for unit in &units.units {
+        if budget.out_of_time() {
+            break;
+        }
+        scan_unit(unit, rules, budget, 0, &mut scan);
+    }
+    composites(rules, &mut scan);
+    for hit in budget.hits() {
+        scan.problems.push(hit.describe().to_string());
+    }
+    scan
+}
+
+/// Scans one unit; hits are pushed with spans in this unit's coordinates (the file's, for
+/// units of the file itself).
+pub(crate) fn scan_unit(
+    unit: &Unit,
+    rules: &RuleSet,
+    budget: &Budget,
+    depth: usize,
+    out: &mut FileScan,
+) {
+    let text = unit.text.as_slice();
+    let tree = match parse::parse(
+        unit.lang,
+        text,
+        unit.ranges.as_deref(),
+        budget.limits.parse_budget.min(budget.remaining_time()),
+    ) {
+        Ok(t) => t,
+        Err(ParseError::Timeout) => {
+            out.problems.push(format!(
+                "{} parse did not finish within the time budget",
+                unit.lang.name()
+            ));
+            return;
+        }
+        Err(ParseError::Failed) => {
+            out.problems.push(format!(
+                "{} parser could not handle this input",
+                unit.lang.name()
+            ));
+            return;
+        }
+    };
+    let root = tree.root_node();
+    let folder = Folder::new(unit.lang, root, text, budget);
+    let mut facts = UnitFacts::new(rules.rules.len(), &folder, root, text, unit.lang);
+    let mut cursor = QueryCursor::new();
+    cursor.set_match_limit(4096);
+    for &ri in &rules.order {
+        let rule = &rules.rules[ri];
+        for q in rule.queries.iter().filter(|q| q.lang == unit.lang) {
+            let deadline_hit = std::cell::Cell::new(false);
+            let mut progress = |_: &tree_sitter::QueryCursorState| {
+                if budget.out_of_time() {
+                    deadline_hit.set(true);
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            };
+            let options = QueryCursorOptions::new().progress_callback(&mut progress);
+            let mut matches = cursor.matches_with_options(&q.query, root, text, options);
+            let mut found = Vec::new();
+            while let Some(m) = matches.next() {
+                if let Some(hit) = facts.check_match(ri, rule, q, m) {
+                    found.push(hit);
+                }
+            }
+            drop(matches);
+            for (span, message) in found {
+                facts.mark(ri, span.clone());
+                out.hits.push(Hit {
+                    rule: ri,
+                    span,
+                    message,
+                    layers: Vec::new(),
+                    related: Vec::new(),
+                });
+            }
+            if deadline_hit.get() {
+                budget.hit(LimitHit::TimeBudget);
+                return;
+            }
+        }
+    }
+    layers::scan_payloads(&folder, unit, rules, budget, depth, out);
+}
+
+/// Composite rules: all of `all` and at least `min-any` of `any` matched somewhere in the file.
+fn composites(rules: &RuleSet, scan: &mut FileScan) {
+    for &ri in &rules.order {
+        let rule = &rules.rules[ri];
+        let Some((all, any, min_any)) = &rule.composite else {
+            continue;
+        };
+        let first = |id: usize| scan.hits.iter().find(|h| h.rule == id).cloned();
+        let all_hits: Option<Vec<Hit>> = all.iter().map(|&i| first(i)).collect();
+        let Some(all_hits) = all_hits else { continue };
+        let any_hits: Vec<Hit> = any.iter().filter_map(|&i| first(i)).collect();
+        if !any.is_empty() && any_hits.len() < *min_any {
+            continue;
+        }
+        let contributing: Vec<Hit> = all_hits.into_iter().chain(any_hits).collect();
+        let Some(primary) = contributing.iter().min_by_key(|h| h.span.start) else {
+            continue;
+        };
+        let related = contributing
+            .iter()
+            .map(|h| {
+                (
+                    h.span.clone(),
+                    format!("{}: {}", rules.rules[h.rule].id(), h.message),
+                )
+            })
+            .collect();
+        let names: Vec<&str> = contributing
+            .iter()
+            .map(|h| rules.rules[h.rule].id())
+            .collect();
+        let message = format!("{} ({})", rule.meta.message, names.join(", "));
+        scan.hits.push(Hit {
+            rule: ri,
+            span: primary.span.clone(),
+            message,
+            layers: primary.layers.clone(),
+            related,
+        });
+    }
+}
+
+/// Hits that are reported (not signals), deduplicated.
+pub fn reported_hits(rules: &RuleSet, mut hits: Vec<Hit>) -> Vec<Hit> {
+    hits.retain(|h| rules.rules[h.rule].severity() != Severity::Signal);
+    hits.sort_by(|a, b| {
+        (a.span.start, a.rule, &a.message).cmp(&(b.span.start, b.rule, &b.message))
+    });
+    hits.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.layers == b.layers);
+    hits
+}
+
+#[allow(dead_code)]
+fn elapsed_ms(t: Instant) -> u128 {
+    t.elapsed().as_millis()
+}
+
+#[allow(dead_code)]
+fn lang_of(unit: &Unit) -> Lang {
+    unit.lang
+}

@@ -1,0 +1,138 @@
+//! Limits on how much work folding and decoding may do for one file.
+
+use std::cell::{Cell, RefCell};
+use std::time::{Duration, Instant};
+
+/// Hard limits so hostile input cannot make skimlint slow or large. All configurable.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest output of a single decompression.
+    pub max_inflate_bytes: usize,
+    /// Total bytes all decoders may produce for one file.
+    pub max_decoded_bytes_per_file: usize,
+    /// Decoded payloads nested inside decoded payloads.
+    pub max_layer_depth: usize,
+    /// How deep folding may recurse into one expression.
+    pub max_fold_depth: usize,
+    /// Steps the static evaluator may take for one file.
+    pub max_eval_steps: u64,
+    /// Wall-clock budget for parsing one unit.
+    pub parse_budget: Duration,
+    /// Wall-clock budget for folding and matching one file.
+    pub file_budget: Duration,
+    /// Files larger than this are skipped with a diagnostic.
+    pub max_file_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_inflate_bytes: 8 << 20,
+            max_decoded_bytes_per_file: 32 << 20,
+            max_layer_depth: 8,
+            max_fold_depth: 160,
+            max_eval_steps: 2_000_000,
+            parse_budget: Duration::from_secs(5),
+            file_budget: Duration::from_secs(10),
+            max_file_bytes: 16 << 20,
+        }
+    }
+}
+
+/// A limit that was reached while scanning a file: reported, never fatal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LimitHit {
+    InflateCap,
+    DecodedBytesCap,
+    LayerDepth,
+    FoldDepth,
+    EvalSteps,
+    TimeBudget,
+}
+
+impl LimitHit {
+    pub fn describe(self) -> &'static str {
+        match self {
+            LimitHit::InflateCap => "a decompressed payload was truncated at the inflate cap",
+            LimitHit::DecodedBytesCap => "decoding stopped at the per-file decoded-bytes cap",
+            LimitHit::LayerDepth => "decoded payloads nest deeper than the layer-depth cap",
+            LimitHit::FoldDepth => "an expression nests deeper than the folding depth cap",
+            LimitHit::EvalSteps => "static evaluation stopped at its step budget",
+            LimitHit::TimeBudget => "the per-file time budget ran out; later checks were skipped",
+        }
+    }
+}
+
+/// The running account of one file's budget.
+#[derive(Debug)]
+pub struct Budget {
+    pub limits: Limits,
+    decoded: Cell<usize>,
+    steps: Cell<u64>,
+    deadline: Instant,
+    hits: RefCell<Vec<LimitHit>>,
+}
+
+impl Budget {
+    pub fn new(limits: Limits) -> Self {
+        let deadline = Instant::now() + limits.file_budget;
+        Budget {
+            limits,
+            decoded: Cell::new(0),
+            steps: Cell::new(0),
+            deadline,
+            hits: RefCell::default(),
+        }
+    }
+
+    pub fn hit(&self, what: LimitHit) {
+        let mut hits = self.hits.borrow_mut();
+        if !hits.contains(&what) {
+            hits.push(what);
+        }
+    }
+
+    pub fn hits(&self) -> Vec<LimitHit> {
+        let mut h = self.hits.borrow().clone();
+        h.sort();
+        h
+    }
+
+    /// Accounts for `n` decoded bytes; false (and a recorded hit) when over the cap.
+    pub fn take_decoded(&self, n: usize) -> bool {
+        let total = self.decoded.get().saturating_add(n);
+        if total > self.limits.max_decoded_bytes_per_file {
+            self.hit(LimitHit::DecodedBytesCap);
+            return false;
+        }
+        self.decoded.set(total);
+        true
+    }
+
+    /// Accounts for one evaluation step; false when the step or time budget is spent.
+    pub fn step(&self) -> bool {
+        let s = self.steps.get() + 1;
+        self.steps.set(s);
+        if s > self.limits.max_eval_steps {
+            self.hit(LimitHit::EvalSteps);
+            return false;
+        }
+        if s % 4096 == 0 && self.out_of_time() {
+            return false;
+        }
+        true
+    }
+
+    pub fn out_of_time(&self) -> bool {
+        if Instant::now() > self.deadline {
+            self.hit(LimitHit::TimeBudget);
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn remaining_time(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+}

@@ -1,0 +1,1438 @@
+//! Static evaluation of JavaScript expressions.
+//!
+//! Understands literals with every escape form, `+` and arithmetic, String.fromCharCode, atob,
+//! unescape, decodeURI(Component), string and array methods with known arguments, constant
+//! bindings (never reassigned), computed member names, the obfuscator string-array with its
+//! rotation, small pure helper functions (including charCodeAt shift loops) and the
+//! `eval(function(p,a,c,k,e,d){...})` packer. All under the file's step budget.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use super::budget::{Budget, LimitHit};
+use super::decoders;
+use super::value::{integer_to_radix, number_to_string, Folded, Value};
+use super::walk::preorder;
+
+/// Objects whose members are globals: `window.eval` is `eval`.
+const GLOBAL_OBJECTS: &[&str] = &[
+    "window",
+    "self",
+    "this",
+    "globalThis",
+    "top",
+    "parent",
+    "frames",
+    "global",
+];
+
+/// Callee names whose result can hide a payload.
+const DECODER_CALLS: &[&str] = &[
+    "atob",
+    "unescape",
+    "decodeURIComponent",
+    "decodeURI",
+    "String.fromCharCode",
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Binding<'a> {
+    /// Written exactly once, with this value.
+    Const(Node<'a>),
+    /// A function declaration or a constant bound to a function expression.
+    Function(Node<'a>),
+    /// Written more than once, or updated in place.
+    Mutable,
+}
+
+type Env = HashMap<String, Option<Folded>>;
+
+enum Flow {
+    Normal,
+    Return(Option<Folded>),
+    /// Something outside the understood subset: give up on this evaluation.
+    Abort,
+}
+
+pub struct JsFolder<'a> {
+    src: &'a [u8],
+    root: Node<'a>,
+    budget: &'a Budget,
+    bindings: HashMap<&'a str, Binding<'a>>,
+    /// Obfuscator string arrays rotated by an IIFE: array name → rotation count.
+    rotations: HashMap<&'a str, usize>,
+    cache: RefCell<HashMap<usize, Option<Folded>>>,
+}
+
+impl<'a> JsFolder<'a> {
+    pub fn new(root: Node<'a>, src: &'a [u8], budget: &'a Budget) -> Self {
+        let mut f = JsFolder {
+            src,
+            root,
+            budget,
+            bindings: HashMap::new(),
+            rotations: HashMap::new(),
+            cache: RefCell::default(),
+        };
+        f.collect_bindings();
+        f
+    }
+
+    fn text(&self, n: Node<'a>) -> &'a str {
+        std::str::from_utf8(&self.src[n.byte_range()]).unwrap_or("")
+    }
+
+    fn collect_bindings(&mut self) {
+        let src = self.src;
+        let text = |n: Node<'a>| std::str::from_utf8(&src[n.byte_range()]).unwrap_or("");
+        let mut writes: HashMap<&'a str, (usize, Option<Binding<'a>>)> = HashMap::new();
+        let mut rotations = HashMap::new();
+        let mut record = |name: &'a str, b: Option<Binding<'a>>| {
+            let e = writes.entry(name).or_insert((0, None));
+            e.0 += 1;
+            e.1 = b;
+        };
+        preorder(self.root, |n| {
+            match n.kind() {
+                "variable_declarator" => {
+                    if let (Some(name), Some(value)) = (
+                        n.child_by_field_name("name"),
+                        n.child_by_field_name("value"),
+                    ) {
+                        if name.kind() == "identifier" {
+                            let b = if is_function(value) {
+                                Binding::Function(value)
+                            } else {
+                                Binding::Const(value)
+                            };
+                            record(text(name), Some(b));
+                        }
+                    }
+                }
+                "function_declaration" => {
+                    if let Some(name) = n.child_by_field_name("name") {
+                        record(text(name), Some(Binding::Function(n)));
+                    }
+                }
+                "assignment_expression" => {
+                    if let (Some(left), Some(right)) = (
+                        n.child_by_field_name("left"),
+                        n.child_by_field_name("right"),
+                    ) {
+                        if left.kind() == "identifier" {
+                            let b = if is_function(right) {
+                                Binding::Function(right)
+                            } else {
+                                Binding::Const(right)
+                            };
+                            record(text(left), Some(b));
+                        }
+                    }
+                }
+                "augmented_assignment_expression" => {
+                    if let Some(left) = n.child_by_field_name("left") {
+                        if left.kind() == "identifier" {
+                            record(text(left), None);
+                            record(text(left), None);
+                        }
+                    }
+                }
+                "update_expression" => {
+                    if let Some(arg) = n.child_by_field_name("argument") {
+                        if arg.kind() == "identifier" {
+                            record(text(arg), None);
+                            record(text(arg), None);
+                        }
+                    }
+                }
+                "call_expression" => {
+                    if let Some((arr, count)) = rotation_idiom(n, src) {
+                        rotations.insert(arr, count);
+                    }
+                }
+                _ => {}
+            }
+            true
+        });
+        self.rotations = rotations;
+        self.bindings = writes
+            .into_iter()
+            .map(|(name, (count, b))| {
+                let b = match (count, b) {
+                    (1, Some(b)) => b,
+                    _ => Binding::Mutable,
+                };
+                (name, b)
+            })
+            .collect();
+    }
+
+    /// Every (name, value) assignment in the tree, for flow predicates.
+    pub fn assignments(&self) -> Vec<(String, Node<'a>)> {
+        let mut out = Vec::new();
+        preorder(self.root, |n| {
+            let pair = match n.kind() {
+                "variable_declarator" => n
+                    .child_by_field_name("name")
+                    .zip(n.child_by_field_name("value")),
+                "assignment_expression" | "augmented_assignment_expression" => n
+                    .child_by_field_name("left")
+                    .zip(n.child_by_field_name("right")),
+                _ => None,
+            };
+            if let Some((name, value)) = pair {
+                let key = match name.kind() {
+                    "identifier" => Some(self.text(name).to_string()),
+                    // `obj.prop = v` taints `obj`, and `obj.prop` itself.
+                    "member_expression" | "subscript_expression" => self.callee_name(name),
+                    _ => None,
+                };
+                if let Some(k) = key {
+                    out.push((k, value));
+                }
+            }
+            true
+        });
+        out
+    }
+
+    /// Decoder calls and packers, outermost first; nested ones are found again when the outer
+    /// payload is scanned.
+    pub fn payload_candidates(&self) -> Vec<Node<'a>> {
+        let mut out = Vec::new();
+        preorder(self.root, |n| {
+            if n.kind() != "call_expression" {
+                return true;
+            }
+            let Some(callee) = n.child_by_field_name("function") else {
+                return true;
+            };
+            let name = self.callee_name(callee).unwrap_or_default();
+            let is_candidate = DECODER_CALLS.contains(&name.as_str())
+                || self.packer_args(n).is_some()
+                || matches!(self.binding_of(callee), Some(Binding::Function(_)));
+            if is_candidate {
+                out.push(n);
+                return false;
+            }
+            true
+        });
+        out
+    }
+
+    fn binding_of(&self, n: Node<'a>) -> Option<Binding<'a>> {
+        (n.kind() == "identifier")
+            .then(|| self.bindings.get(self.text(n)).copied())
+            .flatten()
+    }
+
+    /// Folds a node at top level (no local environment), with caching.
+    pub fn value(&self, node: Node<'a>) -> Option<Folded> {
+        self.fold(node, &mut Env::new(), 0)
+    }
+
+    fn fold(&self, node: Node<'a>, env: &mut Env, depth: usize) -> Option<Folded> {
+        if depth > self.budget.limits.max_fold_depth {
+            self.budget.hit(LimitHit::FoldDepth);
+            return None;
+        }
+        if !self.budget.step() {
+            return None;
+        }
+        let cacheable = env.is_empty();
+        if cacheable {
+            if let Some(hit) = self.cache.borrow().get(&node.id()) {
+                return hit.clone();
+            }
+        }
+        let out = self.fold_uncached(node, env, depth);
+        if cacheable {
+            self.cache.borrow_mut().insert(node.id(), out.clone());
+        }
+        out
+    }
+
+    fn fold_uncached(&self, node: Node<'a>, env: &mut Env, depth: usize) -> Option<Folded> {
+        let d = depth + 1;
+        match node.kind() {
+            "string" => Some(Folded::str(unescape_js(strip_quotes(
+                self.text(node).as_bytes(),
+            )))),
+            "template_string" => {
+                if node
+                    .named_children(&mut node.walk())
+                    .any(|c| c.kind() == "template_substitution")
+                {
+                    return self.fold_template(node, env, d);
+                }
+                Some(Folded::str(unescape_js(strip_quotes(
+                    self.text(node).as_bytes(),
+                ))))
+            }
+            "number" => parse_js_number(self.text(node)).map(Folded::num),
+            "true" => Some(Folded::plain(Value::Bool(true))),
+            "false" => Some(Folded::plain(Value::Bool(false))),
+            "parenthesized_expression" => self.fold(node.named_child(0)?, env, d),
+            "sequence_expression" => {
+                let last = node.named_child(node.named_child_count().checked_sub(1)? as u32)?;
+                self.fold(last, env, d)
+            }
+            "identifier" => self.fold_identifier(node, env, d),
+            "array" => {
+                let mut items = Vec::new();
+                for c in node.named_children(&mut node.walk()) {
+                    if c.kind() == "comment" {
+                        continue;
+                    }
+                    items.push(self.fold(c, env, d));
+                }
+                let mut arr = Folded::plain(Value::Arr(Vec::new()));
+                for i in items.iter().flatten() {
+                    arr = arr.with_provenance_of(i);
+                }
+                arr.value = Value::Arr(items);
+                Some(arr)
+            }
+            "binary_expression" => self.fold_binary(node, env, d),
+            "unary_expression" => {
+                let op = node.child_by_field_name("operator")?;
+                let arg = self.fold(node.child_by_field_name("argument")?, env, d)?;
+                match self.text(op) {
+                    "-" => Some(Folded::num(-arg.as_num()?)),
+                    "+" => Some(Folded::num(arg.as_num()?)),
+                    "!" => Some(Folded::plain(Value::Bool(!truthy(&arg)))),
+                    "~" => Some(Folded::num(!(to_i32(arg.as_num()?)) as f64)),
+                    _ => None,
+                }
+            }
+            "ternary_expression" => {
+                let cond = self.fold(node.child_by_field_name("condition")?, env, d)?;
+                let branch = if truthy(&cond) {
+                    "consequence"
+                } else {
+                    "alternative"
+                };
+                self.fold(node.child_by_field_name(branch)?, env, d)
+            }
+            "subscript_expression" | "member_expression" => self.fold_member(node, env, d),
+            "call_expression" => self.fold_call(node, env, d),
+            _ => None,
+        }
+    }
+
+    fn fold_template(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
+        let mut out = Folded::str(Vec::new());
+        let mut bytes = Vec::new();
+        let start = node.start_byte() + 1;
+        let end = node.end_byte().saturating_sub(1);
+        let mut at = start;
+        for c in node.named_children(&mut node.walk()) {
+            if c.kind() != "template_substitution" {
+                continue;
+            }
+            bytes.extend(unescape_js(&self.src[at..c.start_byte()]));
+            let inner = self.fold(c.named_child(0)?, env, d)?;
+            bytes.extend(inner.to_text()?);
+            out = out.with_provenance_of(&inner);
+            at = c.end_byte();
+        }
+        bytes.extend(unescape_js(&self.src[at.min(end)..end]));
+        out.value = Value::Str(bytes);
+        Some(out)
+    }
+
+    fn fold_identifier(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
+        let name = self.text(node);
+        if let Some(v) = env.get(name) {
+            return v.clone();
+        }
+        match self.bindings.get(name)? {
+            Binding::Const(value) => {
+                let value = *value;
+                // A binding folded outside any local environment; guard against `a = a + 1`.
+                if value.byte_range().contains(&node.start_byte()) {
+                    return None;
+                }
+                let mut v = self.fold(value, &mut Env::new(), d)?;
+                if let Some(rot) = self.rotations.get(name) {
+                    if let Value::Arr(items) = &mut v.value {
+                        if !items.is_empty() {
+                            let r = rot % items.len();
+                            items.rotate_left(r);
+                        }
+                    }
+                }
+                Some(v)
+            }
+            _ => None,
+        }
+    }
+
+    fn fold_binary(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
+        let op = self.text(node.child_by_field_name("operator")?);
+        let left = node.child_by_field_name("left")?;
+        let right = node.child_by_field_name("right")?;
+        if op == "&&" || op == "||" {
+            let l = self.fold(left, env, d)?;
+            return match (op, truthy(&l)) {
+                ("&&", true) | ("||", false) => self.fold(right, env, d),
+                _ => Some(l),
+            };
+        }
+        let l = self.fold(left, env, d)?;
+        let r = self.fold(right, env, d)?;
+        let prov = |v: Folded| v.with_provenance_of(&l).with_provenance_of(&r);
+        let num = |f: fn(f64, f64) -> f64| Some(prov(Folded::num(f(l.as_num()?, r.as_num()?))));
+        let int = |f: fn(i32, i32) -> i32| {
+            Some(prov(Folded::num(
+                f(to_i32(l.as_num()?), to_i32(r.as_num()?)) as f64,
+            )))
+        };
+        let cmp = |b: bool| Some(prov(Folded::plain(Value::Bool(b))));
+        match op {
+            "+" => {
+                if matches!(l.value, Value::Num(_) | Value::Bool(_))
+                    && matches!(r.value, Value::Num(_) | Value::Bool(_))
+                {
+                    return num(|a, b| a + b);
+                }
+                let mut s = l.to_text()?;
+                let rt = r.to_text()?;
+                if !self.budget.take_decoded(s.len() + rt.len()) {
+                    return None;
+                }
+                s.extend(rt);
+                Some(prov(Folded::str(s)))
+            }
+            "-" => num(|a, b| a - b),
+            "*" => num(|a, b| a * b),
+            "/" => num(|a, b| a / b),
+            "%" => num(|a, b| a % b),
+            "**" => num(f64::powf),
+            "^" => int(|a, b| a ^ b),
+            "|" => int(|a, b| a | b),
+            "&" => int(|a, b| a & b),
+            "<<" => int(|a, b| a.wrapping_shl(b as u32 & 31)),
+            ">>" => int(|a, b| a.wrapping_shr(b as u32 & 31)),
+            ">>>" => Some(prov(Folded::num(
+                ((to_i32(l.as_num()?) as u32) >> (to_i32(r.as_num()?) as u32 & 31)) as f64,
+            ))),
+            "<" | ">" | "<=" | ">=" => {
+                let (a, b) = (l.as_num()?, r.as_num()?);
+                cmp(match op {
+                    "<" => a < b,
+                    ">" => a > b,
+                    "<=" => a <= b,
+                    _ => a >= b,
+                })
+            }
+            "==" | "===" | "!=" | "!==" => {
+                let eq = match (&l.value, &r.value) {
+                    (Value::Str(a), Value::Str(b)) => a == b,
+                    _ => l.as_num()? == r.as_num()?,
+                };
+                cmp(if op.starts_with('!') { !eq } else { eq })
+            }
+            _ => None,
+        }
+    }
+
+    fn fold_member(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
+        let object = node.child_by_field_name("object")?;
+        let key = self.member_key(node, env, d)?;
+        // Globals spelled as members (`window.atob` is not a value; `Math.PI` is not needed).
+        let obj = self.fold(object, env, d)?;
+        if key == "length" {
+            let n = match &obj.value {
+                Value::Str(s) => js_len(s),
+                Value::Arr(a) => a.len(),
+                _ => return None,
+            };
+            return Some(Folded::num(n as f64).with_provenance_of(&obj));
+        }
+        let index: usize = key.parse().ok()?;
+        match &obj.value {
+            Value::Arr(items) => items.get(index)?.clone(),
+            Value::Str(s) => {
+                let c = js_char_at(s, index)?;
+                Some(Folded::str(c).with_provenance_of(&obj))
+            }
+            _ => None,
+        }
+    }
+
+    /// The property name of a member or subscript expression, folded when computed.
+    fn member_key(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<String> {
+        if node.kind() == "member_expression" {
+            return Some(self.text(node.child_by_field_name("property")?).to_string());
+        }
+        let index = node.child_by_field_name("index")?;
+        let v = self.fold(index, env, d)?;
+        v.text_lossy()
+    }
+
+    fn fold_call(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
+        let callee = node.child_by_field_name("function")?;
+        let args_node = node.child_by_field_name("arguments")?;
+        let arg_nodes: Vec<Node<'a>> = args_node
+            .named_children(&mut args_node.walk())
+            .filter(|c| c.kind() != "comment")
+            .collect();
+        if let Some(unpacked) = self.unpack(node, env, d) {
+            return Some(unpacked);
+        }
+        // Method calls on a folded receiver.
+        if matches!(callee.kind(), "member_expression" | "subscript_expression") {
+            let object = callee.child_by_field_name("object")?;
+            let method = self.member_key(callee, env, d)?;
+            if let Some(name) = self.callee_name(callee) {
+                if let Some(v) = self.builtin(&name, &arg_nodes, env, d) {
+                    return Some(v);
+                }
+            }
+            let recv = self.fold(object, env, d)?;
+            let args: Vec<Option<Folded>> =
+                arg_nodes.iter().map(|a| self.fold(*a, env, d)).collect();
+            return self.method(recv, &method, &args, arg_nodes.first().copied());
+        }
+        let name = self.callee_name(callee);
+        if let Some(name) = &name {
+            if let Some(v) = self.builtin(name, &arg_nodes, env, d) {
+                return Some(v);
+            }
+        }
+        // A small pure helper function: evaluate its body with the folded arguments.
+        let func = match callee.kind() {
+            "identifier" => match (
+                env.contains_key(self.text(callee)),
+                self.bindings.get(self.text(callee)),
+            ) {
+                (false, Some(Binding::Function(f))) => *f,
+                _ => return None,
+            },
+            "parenthesized_expression" => callee.named_child(0).filter(|f| is_function(*f))?,
+            _ if is_function(callee) => callee,
+            _ => return None,
+        };
+        let args: Vec<Option<Folded>> = arg_nodes.iter().map(|a| self.fold(*a, env, d)).collect();
+        self.apply(func, args, d)
+    }
+
+    /// Calls of globals with a known meaning.
+    fn builtin(&self, name: &str, args: &[Node<'a>], env: &mut Env, d: usize) -> Option<Folded> {
+        let arg = |i: usize, env: &mut Env| args.get(i).and_then(|a| self.fold(*a, env, d));
+        let decode = |env: &mut Env, label: &'static str, f: &dyn Fn(&[u8]) -> Option<Vec<u8>>| {
+            let input = arg(0, env)?;
+            let out = f(&input.to_text()?)?;
+            self.budget
+                .take_decoded(out.len())
+                .then(|| Folded::str(out).with_provenance_of(&input).via(label))
+        };
+        match name {
+            "atob" => decode(env, "base64", &|s| decoders::base64(s)),
+            "unescape" => decode(env, "unescape", &|s| Some(decoders::percent(s, false))),
+            "decodeURIComponent" | "decodeURI" => {
+                decode(env, "urldecode", &|s| Some(decoders::percent(s, false)))
+            }
+            "String.fromCharCode" | "String.fromCodePoint" => {
+                let mut out = Vec::new();
+                let mut fc = Folded::str(Vec::new());
+                for a in args {
+                    let v = self.fold(*a, env, d)?;
+                    // `String.fromCharCode.apply(null, [..])` style arrays are spread.
+                    match &v.value {
+                        Value::Arr(items) => {
+                            for i in items {
+                                decoders::push_char(&mut out, i.as_ref()?.as_num()? as u32);
+                            }
+                        }
+                        _ => decoders::push_char(&mut out, v.as_num()? as u32),
+                    }
+                    fc = fc.with_provenance_of(&v);
+                }
+                fc.value = Value::Str(out);
+                Some(fc.via("fromCharCode"))
+            }
+            "String.fromCharCode.apply" => {
+                let v = arg(1, env)?;
+                let Value::Arr(items) = &v.value else {
+                    return None;
+                };
+                let mut out = Vec::new();
+                for i in items {
+                    decoders::push_char(&mut out, i.as_ref()?.as_num()? as u32);
+                }
+                Some(Folded::str(out).via("fromCharCode"))
+            }
+            "parseInt" => {
+                let s = arg(0, env)?.text_lossy()?;
+                let radix = match arg(1, env) {
+                    Some(r) => r.as_num()? as u32,
+                    None => 10,
+                };
+                let s = s.trim();
+                let (s, radix) = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+                    Some(h) if radix == 16 || radix == 10 => (h, 16),
+                    _ => (s, radix),
+                };
+                let digits: String = s
+                    .chars()
+                    .take_while(|c| c.is_digit(radix.clamp(2, 36)))
+                    .collect();
+                i64::from_str_radix(&digits, radix)
+                    .ok()
+                    .map(|n| Folded::num(n as f64))
+            }
+            "String" => Some(Folded::str(arg(0, env)?.to_text()?)),
+            "Number" => Some(Folded::num(arg(0, env)?.as_num()?)),
+            _ => None,
+        }
+    }
+
+    /// String and array methods with folded receiver and arguments.
+    fn method(
+        &self,
+        recv: Folded,
+        method: &str,
+        args: &[Option<Folded>],
+        first_arg: Option<Node<'a>>,
+    ) -> Option<Folded> {
+        let arg = |i: usize| args.get(i).cloned().flatten();
+        let text_arg = |i: usize| arg(i).and_then(|a| a.to_text());
+        let mut prov = recv.clone();
+        for a in args.iter().flatten() {
+            prov = prov.with_provenance_of(a);
+        }
+        let out = |v: Value| {
+            let mut f = prov.clone();
+            f.value = v;
+            Some(f)
+        };
+        match (&recv.value, method) {
+            (Value::Str(s), "split") => {
+                let sep = text_arg(0)?;
+                let parts: Vec<Option<Folded>> = if sep.is_empty() {
+                    js_chars(s)
+                        .into_iter()
+                        .map(|c| Some(Folded::str(c)))
+                        .collect()
+                } else {
+                    split_bytes(s, &sep)
+                        .into_iter()
+                        .map(|p| Some(Folded::str(p)))
+                        .collect()
+                };
+                out(Value::Arr(parts))
+            }
+            (Value::Arr(items), "reverse") => {
+                let mut items = items.clone();
+                items.reverse();
+                out(Value::Arr(items)).map(|f| f.via("reverse"))
+            }
+            (Value::Arr(items), "join") => {
+                let sep = match arg(0) {
+                    Some(s) => s.to_text()?,
+                    None => b",".to_vec(),
+                };
+                let mut s = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        s.extend_from_slice(&sep);
+                    }
+                    s.extend(item.as_ref()?.to_text()?);
+                }
+                out(Value::Str(s))
+            }
+            (Value::Arr(items), "concat") => {
+                let mut items = items.clone();
+                for a in args {
+                    match a.as_ref()?.value.clone() {
+                        Value::Arr(more) => items.extend(more),
+                        _ => items.push(a.clone()),
+                    }
+                }
+                out(Value::Arr(items))
+            }
+            (Value::Str(s), "concat") => {
+                let mut s = s.clone();
+                for a in args {
+                    s.extend(a.as_ref()?.to_text()?);
+                }
+                out(Value::Str(s))
+            }
+            (Value::Str(s), "replace" | "replaceAll") => {
+                let with = text_arg(1)?;
+                let pattern = first_arg?;
+                if pattern.kind() == "regex" {
+                    let re_src = self.text(pattern.child_by_field_name("pattern")?);
+                    let flags = pattern
+                        .child_by_field_name("flags")
+                        .map(|f| self.text(f))
+                        .unwrap_or("");
+                    let re = regex::bytes::RegexBuilder::new(re_src)
+                        .case_insensitive(flags.contains('i'))
+                        .size_limit(1 << 20)
+                        .build()
+                        .ok()?;
+                    let with = regex::bytes::NoExpand(&with);
+                    let r = if flags.contains('g') {
+                        re.replace_all(s, with)
+                    } else {
+                        re.replace(s, with)
+                    };
+                    return out(Value::Str(r.into_owned()));
+                }
+                let from = text_arg(0)?;
+                if from.is_empty() {
+                    return None;
+                }
+                let parts = split_bytes(s, &from);
+                let joined = if method == "replaceAll" {
+                    parts.join(with.as_slice())
+                } else {
+                    let mut it = parts.into_iter();
+                    let mut r = it.next().unwrap_or_default();
+                    if let Some(second) = it.next() {
+                        r.extend_from_slice(&with);
+                        r.extend(second);
+                        for rest in it {
+                            r.extend_from_slice(&from);
+                            r.extend(rest);
+                        }
+                    }
+                    r
+                };
+                out(Value::Str(joined))
+            }
+            (Value::Str(s), "charCodeAt" | "codePointAt") => {
+                let i = arg(0).map_or(Some(0.0), |a| a.as_num())? as usize;
+                let c = js_code_at(s, i)?;
+                out(Value::Num(c as f64))
+            }
+            (Value::Str(s), "charAt") => {
+                let i = arg(0).map_or(Some(0.0), |a| a.as_num())? as usize;
+                out(Value::Str(js_char_at(s, i).unwrap_or_default()))
+            }
+            (Value::Str(s), "substr" | "substring" | "slice") => {
+                let chars = js_chars(s);
+                let len = chars.len() as i64;
+                let a = arg(0).map_or(Some(0.0), |a| a.as_num())? as i64;
+                let resolve = |v: i64| {
+                    if v < 0 && method != "substring" {
+                        (len + v).max(0)
+                    } else {
+                        v.clamp(0, len)
+                    }
+                };
+                let start = resolve(a);
+                let end = match (method, arg(1)) {
+                    ("substr", Some(n)) => (start + n.as_num()? as i64).min(len),
+                    (_, Some(e)) => resolve(e.as_num()? as i64),
+                    (_, None) => len,
+                };
+                let (start, end) = if method == "substring" && end < start {
+                    (end, start)
+                } else {
+                    (start, end)
+                };
+                let piece: Vec<u8> = chars[start as usize..end.max(start) as usize].concat();
+                out(Value::Str(piece))
+            }
+            (Value::Str(s), "toLowerCase") => out(Value::Str(s.to_ascii_lowercase())),
+            (Value::Str(s), "toUpperCase") => out(Value::Str(s.to_ascii_uppercase())),
+            (Value::Str(s), "trim") => out(Value::Str(s.trim_ascii().to_vec())),
+            (Value::Str(s), "toString") => out(Value::Str(s.clone())),
+            (Value::Num(n), "toString") => {
+                let radix = arg(0).map_or(Some(10.0), |a| a.as_num())? as u32;
+                out(Value::Str(integer_to_radix(*n, radix)?.into_bytes()))
+            }
+            (Value::Arr(items), "slice") => {
+                let len = items.len() as i64;
+                let a = arg(0).map_or(Some(0.0), |a| a.as_num())? as i64;
+                let b = arg(1).map_or(Some(len as f64), |a| a.as_num())? as i64;
+                let r = |v: i64| if v < 0 { (len + v).max(0) } else { v.min(len) };
+                let (s, e) = (r(a), r(b));
+                out(Value::Arr(items[s as usize..e.max(s) as usize].to_vec()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Evaluates a function body with bound arguments (a pure subset; anything else aborts).
+    fn apply(&self, func: Node<'a>, args: Vec<Option<Folded>>, d: usize) -> Option<Folded> {
+        let params = func
+            .child_by_field_name("parameters")
+            .or_else(|| func.child_by_field_name("parameter"))?;
+        let mut env = Env::new();
+        let names: Vec<Node<'a>> = if params.kind() == "identifier" {
+            vec![params]
+        } else {
+            params.named_children(&mut params.walk()).collect()
+        };
+        for (i, p) in names.iter().enumerate() {
+            if p.kind() != "identifier" {
+                return None;
+            }
+            env.insert(self.text(*p).to_string(), args.get(i).cloned().flatten());
+        }
+        let body = func.child_by_field_name("body")?;
+        if body.kind() != "statement_block" {
+            // An arrow function with an expression body.
+            return self.fold(body, &mut env, d);
+        }
+        match self.exec_block(body, &mut env, d) {
+            Flow::Return(v) => v,
+            _ => None,
+        }
+    }
+
+    fn exec_block(&self, block: Node<'a>, env: &mut Env, d: usize) -> Flow {
+        for stmt in block.named_children(&mut block.walk()) {
+            match self.exec(stmt, env, d) {
+                Flow::Normal => {}
+                other => return other,
+            }
+        }
+        Flow::Normal
+    }
+
+    fn exec(&self, stmt: Node<'a>, env: &mut Env, d: usize) -> Flow {
+        if !self.budget.step() || d > self.budget.limits.max_fold_depth {
+            return Flow::Abort;
+        }
+        match stmt.kind() {
+            "comment" | "empty_statement" => Flow::Normal,
+            "statement_block" => self.exec_block(stmt, env, d + 1),
+            "variable_declaration" | "lexical_declaration" => {
+                for decl in stmt.named_children(&mut stmt.walk()) {
+                    if decl.kind() != "variable_declarator" {
+                        continue;
+                    }
+                    let Some(name) = decl
+                        .child_by_field_name("name")
+                        .filter(|n| n.kind() == "identifier")
+                    else {
+                        return Flow::Abort;
+                    };
+                    let v = decl
+                        .child_by_field_name("value")
+                        .and_then(|v| self.fold(v, env, d + 1));
+                    env.insert(self.text(name).to_string(), v);
+                }
+                Flow::Normal
+            }
+            "expression_statement" => match stmt.named_child(0) {
+                Some(e) => {
+                    if self.effect(e, env, d + 1) {
+                        Flow::Normal
+                    } else {
+                        Flow::Abort
+                    }
+                }
+                None => Flow::Normal,
+            },
+            "return_statement" => {
+                Flow::Return(stmt.named_child(0).and_then(|e| self.fold(e, env, d + 1)))
+            }
+            "if_statement" => {
+                let Some(cond) = stmt
+                    .child_by_field_name("condition")
+                    .and_then(|c| self.fold(c, env, d + 1))
+                else {
+                    return Flow::Abort;
+                };
+                if truthy(&cond) {
+                    stmt.child_by_field_name("consequence")
+                        .map_or(Flow::Normal, |s| self.exec(s, env, d + 1))
+                } else {
+                    match stmt.child_by_field_name("alternative") {
+                        // else_clause wraps the statement
+                        Some(alt) => match alt.named_child(0) {
+                            Some(s) => self.exec(s, env, d + 1),
+                            None => Flow::Normal,
+                        },
+                        None => Flow::Normal,
+                    }
+                }
+            }
+            "for_statement" => {
+                if let Some(init) = stmt.child_by_field_name("initializer") {
+                    let ok = match init.kind() {
+                        "variable_declaration" | "lexical_declaration" => {
+                            matches!(self.exec(init, env, d + 1), Flow::Normal)
+                        }
+                        "empty_statement" => true,
+                        _ => self.effect(init, env, d + 1),
+                    };
+                    if !ok {
+                        return Flow::Abort;
+                    }
+                }
+                self.run_loop(stmt, env, d)
+            }
+            "while_statement" => self.run_loop(stmt, env, d),
+            _ => Flow::Abort,
+        }
+    }
+
+    fn run_loop(&self, stmt: Node<'a>, env: &mut Env, d: usize) -> Flow {
+        let cond = stmt.child_by_field_name("condition");
+        let incr = stmt.child_by_field_name("increment");
+        let Some(body) = stmt.child_by_field_name("body") else {
+            return Flow::Abort;
+        };
+        loop {
+            if let Some(c) = cond {
+                let c = if c.kind() == "expression_statement" {
+                    c.named_child(0)
+                } else {
+                    Some(c)
+                };
+                match c.map(|c| self.fold(c, env, d + 1)) {
+                    Some(Some(v)) if !truthy(&v) => return Flow::Normal,
+                    Some(Some(_)) | None => {}
+                    Some(None) => return Flow::Abort,
+                }
+            }
+            match self.exec(body, env, d + 1) {
+                Flow::Normal => {}
+                other => return other,
+            }
+            if let Some(i) = incr {
+                if !self.effect(i, env, d + 1) {
+                    return Flow::Abort;
+                }
+            }
+        }
+    }
+
+    /// Executes an expression for its effect on local variables. False when not understood.
+    fn effect(&self, e: Node<'a>, env: &mut Env, d: usize) -> bool {
+        let local =
+            |n: Node<'a>, env: &Env| n.kind() == "identifier" && env.contains_key(self.text(n));
+        match e.kind() {
+            "assignment_expression" => {
+                let (Some(left), Some(right)) = (
+                    e.child_by_field_name("left"),
+                    e.child_by_field_name("right"),
+                ) else {
+                    return false;
+                };
+                if !local(left, env) {
+                    return false;
+                }
+                let v = self.fold(right, env, d);
+                env.insert(self.text(left).to_string(), v);
+                true
+            }
+            "augmented_assignment_expression" => {
+                let (Some(left), Some(op), Some(right)) = (
+                    e.child_by_field_name("left"),
+                    e.child_by_field_name("operator"),
+                    e.child_by_field_name("right"),
+                ) else {
+                    return false;
+                };
+                if !local(left, env) {
+                    return false;
+                }
+                let name = self.text(left).to_string();
+                let (Some(Some(l)), Some(r)) = (env.get(&name).cloned(), self.fold(right, env, d))
+                else {
+                    env.insert(name, None);
+                    return true;
+                };
+                let v = match self.text(op) {
+                    "+=" => match (&l.value, &r.value) {
+                        (Value::Num(a), Value::Num(b)) => Some(Folded::num(a + b)),
+                        _ => {
+                            let mut s = l.to_text().unwrap_or_default();
+                            let add = r.to_text().unwrap_or_default();
+                            if !self.budget.take_decoded(add.len()) {
+                                return false;
+                            }
+                            s.extend(add);
+                            Some(Folded::str(s).with_provenance_of(&l).with_provenance_of(&r))
+                        }
+                    },
+                    "-=" => Some(Folded::num(
+                        l.as_num().unwrap_or(f64::NAN) - r.as_num().unwrap_or(f64::NAN),
+                    )),
+                    _ => None,
+                };
+                env.insert(name, v);
+                true
+            }
+            "update_expression" => {
+                let Some(arg) = e.child_by_field_name("argument") else {
+                    return false;
+                };
+                if !local(arg, env) {
+                    return false;
+                }
+                let name = self.text(arg).to_string();
+                let delta = if self.text(e).contains("++") {
+                    1.0
+                } else {
+                    -1.0
+                };
+                let v = env
+                    .get(&name)
+                    .cloned()
+                    .flatten()
+                    .and_then(|v| v.as_num())
+                    .map(|n| Folded::num(n + delta));
+                env.insert(name, v);
+                true
+            }
+            "call_expression" => {
+                // `arr.push(x)` on a local array.
+                let Some(callee) = e
+                    .child_by_field_name("function")
+                    .filter(|c| c.kind() == "member_expression")
+                else {
+                    return false;
+                };
+                let (Some(obj), Some(prop)) = (
+                    callee.child_by_field_name("object"),
+                    callee.child_by_field_name("property"),
+                ) else {
+                    return false;
+                };
+                if !local(obj, env) || self.text(prop) != "push" {
+                    return false;
+                }
+                let args = e.child_by_field_name("arguments");
+                let vals: Vec<Option<Folded>> = args
+                    .map(|a| {
+                        a.named_children(&mut a.walk())
+                            .map(|c| self.fold(c, env, d))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let name = self.text(obj).to_string();
+                if let Some(Some(Folded {
+                    value: Value::Arr(items),
+                    ..
+                })) = env.get_mut(&name)
+                {
+                    items.extend(vals);
+                    return true;
+                }
+                false
+            }
+            "sequence_expression" => e
+                .named_children(&mut e.walk())
+                .collect::<Vec<_>>()
+                .into_iter()
+                .all(|c| self.effect(c, env, d)),
+            "parenthesized_expression" => e.named_child(0).is_some_and(|c| self.effect(c, env, d)),
+            _ => false,
+        }
+    }
+
+    /// The packer's arguments when `call` is `(function(p,a,c,k,e,d){...})('...', a, c, '...'.split('|'), ...)`.
+    fn packer_args(&self, call: Node<'a>) -> Option<Node<'a>> {
+        let callee = call.child_by_field_name("function")?;
+        let func = if callee.kind() == "parenthesized_expression" {
+            callee.named_child(0)?
+        } else {
+            callee
+        };
+        if func.kind() != "function_expression" {
+            return None;
+        }
+        let params = func.child_by_field_name("parameters")?;
+        if params.named_child_count() < 4 {
+            return None;
+        }
+        let body = self.text(func.child_by_field_name("body")?);
+        (body.contains("replace") && body.contains("RegExp"))
+            .then_some(call.child_by_field_name("arguments")?)
+    }
+
+    /// Static unpacking of Dean Edwards' packer.
+    fn unpack(&self, call: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
+        let args = self.packer_args(call)?;
+        let a: Vec<Node<'a>> = args.named_children(&mut args.walk()).collect();
+        let payload = self.fold(*a.first()?, env, d)?.to_text()?;
+        let radix = self.fold(*a.get(1)?, env, d)?.as_num()? as u32;
+        let words = self.fold(*a.get(3)?, env, d)?;
+        let Value::Arr(words) = words.value else {
+            return None;
+        };
+        let words: Vec<Vec<u8>> = words
+            .iter()
+            .map(|w| w.as_ref().and_then(|w| w.to_text()).unwrap_or_default())
+            .collect();
+        let mut out = Vec::with_capacity(payload.len() * 2);
+        let mut i = 0;
+        while i < payload.len() {
+            let c = payload[i];
+            if c.is_ascii_alphanumeric() || c == b'_' {
+                let start = i;
+                while i < payload.len()
+                    && (payload[i].is_ascii_alphanumeric() || payload[i] == b'_')
+                {
+                    i += 1;
+                }
+                let word = &payload[start..i];
+                match packer_index(word, radix)
+                    .and_then(|k| words.get(k))
+                    .filter(|w| !w.is_empty())
+                {
+                    Some(w) => out.extend_from_slice(w),
+                    None => out.extend_from_slice(word),
+                }
+            } else {
+                out.push(c);
+                i += 1;
+            }
+        }
+        self.budget
+            .take_decoded(out.len())
+            .then(|| Folded::str(out).via("packer"))
+    }
+
+    /// The canonical name a callee expression resolves to: `window['ev'+'al']` → `eval`,
+    /// `var e = eval; e` → `eval`, `(0, eval)` → `eval`, `$('#x').on` → `$().on`.
+    pub fn callee_name(&self, node: Node<'a>) -> Option<String> {
+        self.name_of(node, 0).map(normalise_name)
+    }
+
+    fn name_of(&self, node: Node<'a>, depth: usize) -> Option<String> {
+        if depth > 32 {
+            return None;
+        }
+        let d = depth + 1;
+        match node.kind() {
+            "identifier" => {
+                let name = self.text(node);
+                match self.bindings.get(name) {
+                    Some(Binding::Const(v))
+                        if matches!(
+                            v.kind(),
+                            "identifier"
+                                | "member_expression"
+                                | "subscript_expression"
+                                | "parenthesized_expression"
+                                | "sequence_expression"
+                        ) =>
+                    {
+                        self.name_of(*v, d).or_else(|| Some(name.to_string()))
+                    }
+                    _ => Some(name.to_string()),
+                }
+            }
+            "this" => Some("this".into()),
+            "property_identifier" => Some(self.text(node).to_string()),
+            "parenthesized_expression" => self.name_of(node.named_child(0)?, d),
+            "sequence_expression" => self.name_of(
+                node.named_child(node.named_child_count().checked_sub(1)? as u32)?,
+                d,
+            ),
+            "member_expression" | "subscript_expression" => {
+                let object = node.child_by_field_name("object")?;
+                let key = self.member_key(node, &mut Env::new(), d)?;
+                let obj = self.name_of(object, d).unwrap_or_else(|| "?".into());
+                if GLOBAL_OBJECTS.contains(&obj.as_str()) {
+                    Some(key)
+                } else {
+                    Some(format!("{obj}.{key}"))
+                }
+            }
+            "call_expression" => {
+                let f = node.child_by_field_name("function")?;
+                Some(format!(
+                    "{}()",
+                    self.name_of(f, d).unwrap_or_else(|| "?".into())
+                ))
+            }
+            "new_expression" => {
+                let c = node.child_by_field_name("constructor")?;
+                Some(format!(
+                    "new {}()",
+                    self.name_of(c, d).unwrap_or_else(|| "?".into())
+                ))
+            }
+            "string" => Some("\"\"".into()),
+            "array" => Some("[]".into()),
+            _ => None,
+        }
+    }
+}
+
+/// `X.constructor.constructor` is `Function`; `.call`/`.apply` call the function itself.
+fn normalise_name(mut name: String) -> String {
+    loop {
+        if let Some(stripped) = name
+            .strip_suffix(".call")
+            .or_else(|| name.strip_suffix(".apply"))
+        {
+            if stripped != "String.fromCharCode" {
+                name = stripped.to_string();
+                continue;
+            }
+        }
+        break;
+    }
+    if name.ends_with(".constructor.constructor") || name == "Function.prototype.constructor" {
+        return "Function".into();
+    }
+    if let Some(rest) = name.strip_prefix("new ") {
+        if rest == "Function()" {
+            return "Function".into();
+        }
+    }
+    name
+}
+
+fn is_function(n: Node) -> bool {
+    matches!(
+        n.kind(),
+        "function_expression" | "arrow_function" | "function_declaration" | "function"
+    )
+}
+
+/// Recognises the obfuscator's rotation IIFE: `(function(a, n){ ... a.push(a.shift()) ... })(ARR, N)`.
+fn rotation_idiom<'a>(call: Node<'a>, src: &'a [u8]) -> Option<(&'a str, usize)> {
+    let callee = call.child_by_field_name("function")?;
+    let func = if callee.kind() == "parenthesized_expression" {
+        callee.named_child(0)?
+    } else {
+        callee
+    };
+    if !is_function(func) {
+        return None;
+    }
+    let body = std::str::from_utf8(&src[func.byte_range()]).ok()?;
+    if !(body.contains("push") && body.contains("shift")) || body.contains("parseInt") {
+        return None;
+    }
+    let args = call.child_by_field_name("arguments")?;
+    let arr = args.named_child(0).filter(|a| a.kind() == "identifier")?;
+    let count = args.named_child(1).filter(|a| a.kind() == "number")?;
+    let n = parse_js_number(std::str::from_utf8(&src[count.byte_range()]).ok()?)?;
+    // `while(--n)` after `f(++n)` rotates exactly n times.
+    Some((
+        std::str::from_utf8(&src[arr.byte_range()]).ok()?,
+        n as usize,
+    ))
+}
+
+fn packer_index(word: &[u8], radix: u32) -> Option<usize> {
+    // The packer encodes indexes in base `a` with digits 0-9a-zA-Z (base 62 uses upper case).
+    let mut v: usize = 0;
+    for &c in word {
+        let digit = match c {
+            b'0'..=b'9' => (c - b'0') as u32,
+            b'a'..=b'z' => (c - b'a') as u32 + 10,
+            b'A'..=b'Z' => (c - b'A') as u32 + 36,
+            _ => return None,
+        };
+        if digit >= radix.max(2) {
+            return None;
+        }
+        v = v.checked_mul(radix as usize)?.checked_add(digit as usize)?;
+    }
+    Some(v)
+}
+
+fn truthy(v: &Folded) -> bool {
+    match &v.value {
+        Value::Bool(b) => *b,
+        Value::Num(n) => *n != 0.0 && !n.is_nan(),
+        Value::Str(s) => !s.is_empty(),
+        Value::Arr(_) => true,
+    }
+}
+
+fn to_i32(n: f64) -> i32 {
+    if !n.is_finite() {
+        return 0;
+    }
+    (n.trunc() as i64 & 0xffff_ffff) as u32 as i32
+}
+
+pub fn parse_js_number(t: &str) -> Option<f64> {
+    let t = t.replace('_', "");
+    let lower = t.to_ascii_lowercase();
+    let radix = |p: &str, r: u32| i64::from_str_radix(p, r).ok().map(|v| v as f64);
+    if let Some(h) = lower.strip_prefix("0x") {
+        return radix(h, 16);
+    }
+    if let Some(o) = lower.strip_prefix("0o") {
+        return radix(o, 8);
+    }
+    if let Some(b) = lower.strip_prefix("0b") {
+        return radix(b, 2);
+    }
+    if lower.len() > 1 && lower.starts_with('0') && lower.bytes().all(|c| c.is_ascii_digit()) {
+        return radix(&lower[1..], 8).or_else(|| lower.parse().ok());
+    }
+    lower.trim_end_matches('n').parse().ok()
+}
+
+fn strip_quotes(raw: &[u8]) -> &[u8] {
+    if raw.len() >= 2 {
+        &raw[1..raw.len() - 1]
+    } else {
+        &[]
+    }
+}
+
+/// Resolves every JavaScript escape form: `\xHH`, `\uHHHH`, `\u{H..}`, legacy octal, the single
+/// character escapes and line continuations.
+pub fn unescape_js(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let c = raw[i];
+        if c != b'\\' || i + 1 >= raw.len() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let e = raw[i + 1];
+        i += 2;
+        match e {
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'v' => out.push(11),
+            b'\n' => {}
+            b'\r' => {
+                if raw.get(i) == Some(&b'\n') {
+                    i += 1;
+                }
+            }
+            b'x' => match raw
+                .get(i..i + 2)
+                .and_then(|h| u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok())
+            {
+                Some(v) => {
+                    decoders::push_char(&mut out, v);
+                    i += 2;
+                }
+                None => out.push(b'x'),
+            },
+            b'u' => {
+                if raw.get(i) == Some(&b'{') {
+                    let end = raw[i..].iter().position(|&c| c == b'}').map(|p| i + p);
+                    if let Some(end) = end {
+                        if let Some(v) = std::str::from_utf8(&raw[i + 1..end])
+                            .ok()
+                            .and_then(|h| u32::from_str_radix(h, 16).ok())
+                        {
+                            decoders::push_char(&mut out, v);
+                            i = end + 1;
+                            continue;
+                        }
+                    }
+                    out.push(b'u');
+                } else if let Some(v) = raw
+                    .get(i..i + 4)
+                    .and_then(|h| u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok())
+                {
+                    i += 4;
+                    // Surrogate pairs: combine `\uD83D\uDE00`.
+                    if (0xD800..0xDC00).contains(&v) && raw.get(i..i + 2) == Some(b"\\u") {
+                        if let Some(lo) = raw.get(i + 2..i + 6).and_then(|h| {
+                            u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+                        }) {
+                            if (0xDC00..0xE000).contains(&lo) {
+                                decoders::push_char(
+                                    &mut out,
+                                    0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00),
+                                );
+                                i += 6;
+                                continue;
+                            }
+                        }
+                    }
+                    decoders::push_char(&mut out, v);
+                } else {
+                    out.push(b'u');
+                }
+            }
+            b'0'..=b'7' => {
+                let mut v = (e - b'0') as u32;
+                let mut n = 1;
+                while n < 3
+                    && i < raw.len()
+                    && (b'0'..=b'7').contains(&raw[i])
+                    && v * 8 + ((raw[i] - b'0') as u32) < 256
+                {
+                    v = v * 8 + (raw[i] - b'0') as u32;
+                    i += 1;
+                    n += 1;
+                }
+                decoders::push_char(&mut out, v);
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn split_bytes(s: &[u8], sep: &[u8]) -> Vec<Vec<u8>> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for pos in memchr::memmem::find_iter(s, sep) {
+        if pos < start {
+            continue;
+        }
+        parts.push(s[start..pos].to_vec());
+        start = pos + sep.len();
+    }
+    parts.push(s[start..].to_vec());
+    parts
+}
+
+/// The characters of a string (UTF-8 sequences kept whole; ASCII is the common case).
+fn js_chars(s: &[u8]) -> Vec<Vec<u8>> {
+    if s.is_ascii() {
+        return s.iter().map(|&c| vec![c]).collect();
+    }
+    String::from_utf8_lossy(s)
+        .chars()
+        .map(|c| c.to_string().into_bytes())
+        .collect()
+}
+
+fn js_len(s: &[u8]) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        String::from_utf8_lossy(s)
+            .chars()
+            .map(char::len_utf16)
+            .sum()
+    }
+}
+
+fn js_char_at(s: &[u8], i: usize) -> Option<Vec<u8>> {
+    if s.is_ascii() {
+        return s.get(i).map(|&c| vec![c]);
+    }
+    String::from_utf8_lossy(s)
+        .chars()
+        .nth(i)
+        .map(|c| c.to_string().into_bytes())
+}
+
+fn js_code_at(s: &[u8], i: usize) -> Option<u32> {
+    if s.is_ascii() {
+        return s.get(i).map(|&c| c as u32);
+    }
+    String::from_utf8_lossy(s).chars().nth(i).map(|c| c as u32)
+}
+
+#[allow(dead_code)]
+fn num_text(n: f64) -> String {
+    number_to_string(n)
+}

@@ -1,0 +1,66 @@
+//! Stage 4: static evaluation. Gives expressions a folded value and its provenance (which
+//! decoders produced it), and callees the canonical name they resolve to. Nothing is executed:
+//! the evaluators understand a pure subset of each language (literals, string operations,
+//! decoders, constant bindings, small pure helper functions) under a step budget.
+
+pub mod budget;
+pub mod decoders;
+pub mod js;
+pub mod php;
+pub mod value;
+pub mod walk;
+
+pub use budget::{Budget, LimitHit, Limits};
+pub use value::{Folded, Value};
+pub use walk::preorder as walk_preorder;
+
+use tree_sitter::Node;
+
+use crate::lang::Lang;
+
+/// The folder for one syntax tree, whichever the language.
+pub enum Folder<'a> {
+    Js(js::JsFolder<'a>),
+    Php(php::PhpFolder<'a>),
+}
+
+impl<'a> Folder<'a> {
+    pub fn new(lang: Lang, root: Node<'a>, src: &'a [u8], budget: &'a Budget) -> Self {
+        match lang {
+            Lang::Javascript => Folder::Js(js::JsFolder::new(root, src, budget)),
+            Lang::Php => Folder::Php(php::PhpFolder::new(root, src, budget)),
+        }
+    }
+
+    /// The statically known value of an expression, if any.
+    pub fn value(&self, node: Node<'a>) -> Option<Folded> {
+        match self {
+            Folder::Js(f) => f.value(node),
+            Folder::Php(f) => f.value(node),
+        }
+    }
+
+    /// The canonical name of the function a callee expression (or a call) resolves to.
+    pub fn callee(&self, node: Node<'a>) -> Option<String> {
+        match self {
+            Folder::Js(f) => f.callee_name(node),
+            Folder::Php(f) => f.callee_name(node),
+        }
+    }
+
+    /// Calls whose folded result may hide a payload: decoder calls, packers, and the like.
+    pub fn payload_candidates(&self) -> Vec<Node<'a>> {
+        match self {
+            Folder::Js(f) => f.payload_candidates(),
+            Folder::Php(f) => f.payload_candidates(),
+        }
+    }
+
+    /// Identifier names bound (by any assignment) to each value node: used by flow predicates.
+    pub fn assignments(&self) -> Vec<(String, Node<'a>)> {
+        match self {
+            Folder::Js(f) => f.assignments(),
+            Folder::Php(f) => f.assignments(),
+        }
+    }
+}

@@ -1,0 +1,729 @@
+//! Static evaluation of PHP expressions.
+//!
+//! Understands single- and double-quoted strings with every escape form (and interpolated
+//! constant variables), heredoc/nowdoc, `.` and arithmetic, chr()/ord() chains, the decoder
+//! functions (base64_decode, gz*, str_rot13, strrev, hex2bin, url/rawurl-decode,
+//! convert_uudecode, pack('H*')), common string functions, constant variables (assigned once),
+//! `$GLOBALS['x']` and `${'x'}` indirection, string offsets and constant arrays, and variable
+//! functions (`$f = 'base'.'64_decode'; $f(...)` resolves to `base64_decode`).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use super::budget::{Budget, LimitHit};
+use super::decoders::{self, Inflate};
+use super::value::{Folded, Value};
+use super::walk::preorder;
+
+/// Functions whose folded result can hide a payload.
+pub const DECODER_FUNCTIONS: &[&str] = &[
+    "base64_decode",
+    "gzinflate",
+    "gzuncompress",
+    "gzdecode",
+    "str_rot13",
+    "strrev",
+    "hex2bin",
+    "urldecode",
+    "rawurldecode",
+    "convert_uudecode",
+    "pack",
+    "strtr",
+    "str_replace",
+    "implode",
+];
+
+pub struct PhpFolder<'a> {
+    src: &'a [u8],
+    root: Node<'a>,
+    budget: &'a Budget,
+    /// Variable name (without `$`) → its single assigned value; `None` when written more than once.
+    vars: HashMap<String, Option<Node<'a>>>,
+    cache: RefCell<HashMap<usize, Option<Folded>>>,
+}
+
+impl<'a> PhpFolder<'a> {
+    pub fn new(root: Node<'a>, src: &'a [u8], budget: &'a Budget) -> Self {
+        let mut f = PhpFolder {
+            src,
+            root,
+            budget,
+            vars: HashMap::new(),
+            cache: RefCell::default(),
+        };
+        f.collect_vars();
+        f
+    }
+
+    fn text(&self, n: Node<'a>) -> &'a str {
+        std::str::from_utf8(&self.src[n.byte_range()]).unwrap_or("")
+    }
+
+    fn collect_vars(&mut self) {
+        let mut vars: HashMap<String, Option<Node<'a>>> = HashMap::new();
+        let mut pending = Vec::new();
+        preorder(self.root, |n| {
+            match n.kind() {
+                "assignment_expression" => {
+                    if let (Some(l), Some(r)) = (
+                        n.child_by_field_name("left"),
+                        n.child_by_field_name("right"),
+                    ) {
+                        pending.push((l, Some(r)));
+                    }
+                }
+                "augmented_assignment_expression" | "update_expression" => {
+                    if let Some(l) = n
+                        .child_by_field_name("left")
+                        .or_else(|| n.child_by_field_name("argument"))
+                    {
+                        pending.push((l, None));
+                        pending.push((l, None));
+                    }
+                }
+                "foreach_statement"
+                | "global_declaration"
+                | "static_variable_declaration"
+                | "list_literal" => {
+                    // Variables written by these are not constants.
+                    for c in n.named_children(&mut n.walk()) {
+                        if c.kind() == "variable_name" {
+                            pending.push((c, None));
+                            pending.push((c, None));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            true
+        });
+        for (left, value) in pending {
+            let Some(name) = self.var_name(left) else {
+                continue;
+            };
+            vars.entry(name).and_modify(|v| *v = None).or_insert(value);
+        }
+        self.vars = vars;
+    }
+
+    /// The name a variable expression refers to: `$x`, `${'x'}`, `$GLOBALS['x']`, `$$y` (y const).
+    fn var_name(&self, n: Node<'a>) -> Option<String> {
+        match n.kind() {
+            "variable_name" => Some(self.text(n).trim_start_matches('$').to_string()),
+            "dynamic_variable_name" => {
+                let inner = n.named_child(0)?;
+                let v = if inner.kind() == "variable_name" {
+                    // `$$y`: the value of $y names the variable.
+                    self.value(inner)?
+                } else {
+                    self.value(inner)?
+                };
+                Some(v.text_lossy()?)
+            }
+            "subscript_expression" => {
+                let obj = n.named_child(0)?;
+                if self.text(obj) != "$GLOBALS" && self.var_name(obj).as_deref() != Some("GLOBALS")
+                {
+                    return None;
+                }
+                let key = self.value(n.named_child(1)?)?;
+                Some(key.text_lossy()?)
+            }
+            _ => None,
+        }
+    }
+
+    /// Every (variable name, value) assignment, for flow predicates.
+    pub fn assignments(&self) -> Vec<(String, Node<'a>)> {
+        let mut out = Vec::new();
+        preorder(self.root, |n| {
+            if matches!(
+                n.kind(),
+                "assignment_expression" | "augmented_assignment_expression"
+            ) {
+                if let (Some(l), Some(r)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("right"),
+                ) {
+                    let target = if l.kind() == "subscript_expression" && self.var_name(l).is_none()
+                    {
+                        // `$a['k'] = v` taints `$a`.
+                        l.named_child(0).unwrap_or(l)
+                    } else {
+                        l
+                    };
+                    if let Some(name) = self.var_name(target) {
+                        out.push((format!("${name}"), r));
+                    }
+                }
+            }
+            true
+        });
+        out
+    }
+
+    pub fn payload_candidates(&self) -> Vec<Node<'a>> {
+        let mut out = Vec::new();
+        preorder(self.root, |n| {
+            if n.kind() != "function_call_expression" {
+                return true;
+            }
+            let is_decoder = n
+                .child_by_field_name("function")
+                .and_then(|f| self.callee_name(f))
+                .is_some_and(|name| DECODER_FUNCTIONS.contains(&name.as_str()));
+            if is_decoder {
+                out.push(n);
+                return false;
+            }
+            true
+        });
+        out
+    }
+
+    pub fn value(&self, node: Node<'a>) -> Option<Folded> {
+        self.fold(node, 0)
+    }
+
+    fn fold(&self, node: Node<'a>, depth: usize) -> Option<Folded> {
+        if depth > self.budget.limits.max_fold_depth {
+            self.budget.hit(LimitHit::FoldDepth);
+            return None;
+        }
+        if !self.budget.step() {
+            return None;
+        }
+        if let Some(hit) = self.cache.borrow().get(&node.id()) {
+            return hit.clone();
+        }
+        let out = self.fold_uncached(node, depth + 1);
+        self.cache.borrow_mut().insert(node.id(), out.clone());
+        out
+    }
+
+    fn fold_uncached(&self, node: Node<'a>, d: usize) -> Option<Folded> {
+        match node.kind() {
+            "string" | "encapsed_string" => self.fold_string(node, d),
+            "heredoc" => {
+                let body = node.child_by_field_name("value")?;
+                self.fold_interpolated(body, d, true)
+            }
+            "nowdoc" => {
+                let body = node.child_by_field_name("value")?;
+                Some(Folded::str(trim_heredoc(self.text(body).as_bytes())))
+            }
+            "integer" => parse_php_int(self.text(node)).map(Folded::num),
+            "float" => self
+                .text(node)
+                .replace('_', "")
+                .parse()
+                .ok()
+                .map(Folded::num),
+            "boolean" => Some(Folded::plain(Value::Bool(
+                self.text(node).eq_ignore_ascii_case("true"),
+            ))),
+            "parenthesized_expression" | "argument" | "error_suppression_expression" => {
+                self.fold(last_named(node)?, d)
+            }
+            "cast_expression" => {
+                let v = self.fold(node.child_by_field_name("value")?, d)?;
+                let ty = self
+                    .text(node.child_by_field_name("type")?)
+                    .to_ascii_lowercase();
+                match ty.as_str() {
+                    "string" | "binary" => Some(Folded::str(v.to_text()?).with_provenance_of(&v)),
+                    "int" | "integer" => Some(Folded::num(v.as_num()?.trunc())),
+                    _ => Some(v),
+                }
+            }
+            "variable_name" | "dynamic_variable_name" => {
+                let name = self.var_name(node)?;
+                let value = (*self.vars.get(&name)?)?;
+                if value.byte_range().contains(&node.start_byte()) {
+                    return None;
+                }
+                self.fold(value, d)
+            }
+            "subscript_expression" => {
+                if let Some(name) = self.var_name(node) {
+                    let value = (*self.vars.get(&name)?)?;
+                    return self.fold(value, d);
+                }
+                let obj = self.fold(node.named_child(0)?, d)?;
+                let key = self.fold(node.named_child(1)?, d)?;
+                match &obj.value {
+                    Value::Str(s) => {
+                        let i = key.as_num()?;
+                        let i = if i < 0.0 { s.len() as f64 + i } else { i } as usize;
+                        Some(Folded::str(vec![*s.get(i)?]).with_provenance_of(&obj))
+                    }
+                    Value::Arr(items) => items.get(key.as_num()? as usize)?.clone(),
+                    _ => None,
+                }
+            }
+            "array_creation_expression" => {
+                let mut items = Vec::new();
+                for el in node.named_children(&mut node.walk()) {
+                    if el.kind() != "array_element_initializer" {
+                        continue;
+                    }
+                    // Keyed elements (`'k' => v`) are not positional: give up on those arrays.
+                    if el.named_child_count() != 1 {
+                        return None;
+                    }
+                    items.push(self.fold(el.named_child(0)?, d));
+                }
+                Some(Folded::plain(Value::Arr(items)))
+            }
+            "binary_expression" => self.fold_binary(node, d),
+            "unary_op_expression" => {
+                let op = node
+                    .child_by_field_name("operator")
+                    .map(|o| self.text(o))
+                    .unwrap_or("");
+                let v = self.fold(
+                    node.child_by_field_name("argument")
+                        .or_else(|| last_named(node))?,
+                    d,
+                )?;
+                match op {
+                    "-" => Some(Folded::num(-v.as_num()?)),
+                    "+" => Some(Folded::num(v.as_num()?)),
+                    _ => None,
+                }
+            }
+            "conditional_expression" => None,
+            "function_call_expression" => self.fold_call(node, d),
+            _ => None,
+        }
+    }
+
+    fn fold_string(&self, node: Node<'a>, d: usize) -> Option<Folded> {
+        let raw = self.text(node).as_bytes();
+        let raw = raw
+            .strip_prefix(b"b")
+            .or_else(|| raw.strip_prefix(b"B"))
+            .unwrap_or(raw);
+        if raw.first() == Some(&b'\'') {
+            return Some(Folded::str(unescape_single(strip_quotes(raw))));
+        }
+        self.fold_interpolated(node, d, false)
+    }
+
+    /// Double-quoted strings and heredocs: escapes plus interpolated constant variables.
+    fn fold_interpolated(&self, node: Node<'a>, d: usize, heredoc: bool) -> Option<Folded> {
+        let mut out = Folded::str(Vec::new());
+        let mut bytes = Vec::new();
+        let mut walker = node.walk();
+        let children: Vec<Node<'a>> = node.named_children(&mut walker).collect();
+        if children.is_empty() {
+            let raw = self.text(node).as_bytes();
+            let inner = if heredoc {
+                trim_heredoc(raw)
+            } else {
+                strip_quotes(raw).to_vec()
+            };
+            return Some(Folded::str(unescape_double(&inner)));
+        }
+        for c in children {
+            match c.kind() {
+                "string_content" | "string_value" => bytes.extend(self.text(c).as_bytes()),
+                "escape_sequence" => bytes.extend(unescape_double(self.text(c).as_bytes())),
+                "heredoc_start" | "heredoc_end" => {}
+                _ => {
+                    let v = self.fold(c, d)?;
+                    bytes.extend(v.to_text()?);
+                    out = out.with_provenance_of(&v);
+                }
+            }
+        }
+        if heredoc && bytes.ends_with(b"\n") {
+            bytes.pop();
+        }
+        out.value = Value::Str(bytes);
+        Some(out)
+    }
+
+    fn fold_binary(&self, node: Node<'a>, d: usize) -> Option<Folded> {
+        let op = self.text(node.child_by_field_name("operator")?);
+        let l = self.fold(node.child_by_field_name("left")?, d)?;
+        let r = self.fold(node.child_by_field_name("right")?, d)?;
+        let prov = |v: Folded| v.with_provenance_of(&l).with_provenance_of(&r);
+        let num = |f: fn(f64, f64) -> f64| Some(prov(Folded::num(f(l.as_num()?, r.as_num()?))));
+        match op {
+            "." => {
+                let mut s = l.to_text()?;
+                let rt = r.to_text()?;
+                if !self.budget.take_decoded(s.len() + rt.len()) {
+                    return None;
+                }
+                s.extend(rt);
+                Some(prov(Folded::str(s)))
+            }
+            "+" => num(|a, b| a + b),
+            "-" => num(|a, b| a - b),
+            "*" => num(|a, b| a * b),
+            "/" => num(|a, b| a / b),
+            "%" => num(|a, b| (a as i64).checked_rem(b as i64).unwrap_or(0) as f64),
+            "^" => num(|a, b| ((a as i64) ^ (b as i64)) as f64),
+            _ => None,
+        }
+    }
+
+    fn args(&self, call: Node<'a>) -> Vec<Node<'a>> {
+        call.child_by_field_name("arguments")
+            .map(|a| {
+                a.named_children(&mut a.walk())
+                    .filter(|c| c.kind() == "argument")
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn fold_call(&self, node: Node<'a>, d: usize) -> Option<Folded> {
+        let name = self.callee_name(node.child_by_field_name("function")?)?;
+        let args = self.args(node);
+        let arg = |i: usize| args.get(i).and_then(|a| self.fold(*a, d));
+        let text = |i: usize| arg(i).and_then(|a| a.to_text().map(|t| (t, a)));
+        let decode = |label: &'static str, f: &dyn Fn(&[u8]) -> Option<Vec<u8>>| {
+            let (input, prov) = text(0)?;
+            let out = f(&input)?;
+            self.budget
+                .take_decoded(out.len())
+                .then(|| Folded::str(out).with_provenance_of(&prov).via(label))
+        };
+        let cap = self.budget.limits.max_inflate_bytes;
+        let inflate = |label: &'static str, flavour: Inflate| {
+            decode(label, &|s| {
+                let (out, truncated) = decoders::inflate_any(s, flavour, cap)?;
+                if truncated {
+                    self.budget.hit(LimitHit::InflateCap);
+                }
+                Some(out)
+            })
+        };
+        match name.as_str() {
+            "base64_decode" => decode("base64", &|s| decoders::base64(s)),
+            "gzinflate" => inflate("gzinflate", Inflate::Raw),
+            "gzuncompress" => inflate("gzuncompress", Inflate::Zlib),
+            "gzdecode" => inflate("gzdecode", Inflate::Gzip),
+            "str_rot13" => decode("rot13", &|s| Some(decoders::rot13(s))),
+            "strrev" => decode("strrev", &|s| Some(decoders::reverse(s))),
+            "hex2bin" => decode("hex", &|s| decoders::hex(s)),
+            "urldecode" => decode("urldecode", &|s| Some(decoders::percent(s, true))),
+            "rawurldecode" => decode("urldecode", &|s| Some(decoders::percent(s, false))),
+            "convert_uudecode" => decode("uudecode", &|s| decoders::uudecode(s)),
+            "chr" => {
+                let n = arg(0)?.as_num()? as i64;
+                Some(Folded::str(vec![n.rem_euclid(256) as u8]).via("chr"))
+            }
+            "ord" => Some(Folded::num(*text(0)?.0.first()? as f64)),
+            "pack" => {
+                let (fmt, _) = text(0)?;
+                if !fmt.eq_ignore_ascii_case(b"H*") {
+                    return None;
+                }
+                let (hex, prov) = text(1)?;
+                Some(
+                    Folded::str(decoders::hex(&hex)?)
+                        .with_provenance_of(&prov)
+                        .via("hex"),
+                )
+            }
+            "strtolower" => Some(Folded::str(text(0)?.0.to_ascii_lowercase())),
+            "strtoupper" => Some(Folded::str(text(0)?.0.to_ascii_uppercase())),
+            "trim" => Some(Folded::str(text(0)?.0.trim_ascii().to_vec())),
+            "strval" => Some(Folded::str(text(0)?.0)),
+            "intval" => Some(Folded::num(arg(0)?.as_num()?.trunc())),
+            "substr" => {
+                let (s, prov) = text(0)?;
+                let len = s.len() as i64;
+                let start = arg(1)?.as_num()? as i64;
+                let start = if start < 0 {
+                    (len + start).max(0)
+                } else {
+                    start.min(len)
+                };
+                let end = match arg(2) {
+                    Some(n) => {
+                        let n = n.as_num()? as i64;
+                        if n < 0 {
+                            (len + n).max(start)
+                        } else {
+                            (start + n).min(len)
+                        }
+                    }
+                    None => len,
+                };
+                Some(
+                    Folded::str(s[start as usize..end.max(start) as usize].to_vec())
+                        .with_provenance_of(&prov),
+                )
+            }
+            "str_replace" => {
+                let (subject, prov) = text(2)?;
+                let search = arg(0)?;
+                let replace = arg(1)?;
+                let pairs: Vec<(Vec<u8>, Vec<u8>)> = match (&search.value, &replace.value) {
+                    (Value::Arr(s), Value::Arr(r)) => s
+                        .iter()
+                        .enumerate()
+                        .map(|(i, x)| {
+                            let with = r
+                                .get(i)
+                                .cloned()
+                                .flatten()
+                                .and_then(|v| v.to_text())
+                                .unwrap_or_default();
+                            Some((x.as_ref()?.to_text()?, with))
+                        })
+                        .collect::<Option<_>>()?,
+                    (Value::Arr(s), _) => {
+                        let with = replace.to_text()?;
+                        s.iter()
+                            .map(|x| Some((x.as_ref()?.to_text()?, with.clone())))
+                            .collect::<Option<_>>()?
+                    }
+                    _ => vec![(search.to_text()?, replace.to_text()?)],
+                };
+                let mut out = subject;
+                for (from, to) in pairs {
+                    if from.is_empty() {
+                        continue;
+                    }
+                    out = replace_all(&out, &from, &to);
+                }
+                Some(
+                    Folded::str(out)
+                        .with_provenance_of(&prov)
+                        .via("str_replace"),
+                )
+            }
+            "strtr" => {
+                let (s, prov) = text(0)?;
+                let (from, _) = text(1)?;
+                let (to, _) = text(2)?;
+                let out = s
+                    .iter()
+                    .map(|c| {
+                        from.iter()
+                            .position(|f| f == c)
+                            .and_then(|i| to.get(i))
+                            .copied()
+                            .unwrap_or(*c)
+                    })
+                    .collect::<Vec<u8>>();
+                Some(Folded::str(out).with_provenance_of(&prov).via("strtr"))
+            }
+            "implode" | "join" => {
+                let (glue, arr) = match (arg(0), arg(1)) {
+                    (Some(a), None) => (Vec::new(), a),
+                    (Some(g), Some(a)) if matches!(a.value, Value::Arr(_)) => (g.to_text()?, a),
+                    (Some(a), Some(g)) => (g.to_text()?, a),
+                    _ => return None,
+                };
+                let Value::Arr(items) = &arr.value else {
+                    return None;
+                };
+                let mut out = Vec::new();
+                for (i, it) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(&glue);
+                    }
+                    out.extend(it.as_ref()?.to_text()?);
+                }
+                Some(Folded::str(out).with_provenance_of(&arr))
+            }
+            "str_split" => {
+                let (s, _) = text(0)?;
+                let n = arg(1).and_then(|a| a.as_num()).unwrap_or(1.0).max(1.0) as usize;
+                Some(Folded::plain(Value::Arr(
+                    s.chunks(n).map(|c| Some(Folded::str(c.to_vec()))).collect(),
+                )))
+            }
+            "explode" => {
+                let (sep, _) = text(0)?;
+                let (s, _) = text(1)?;
+                if sep.is_empty() {
+                    return None;
+                }
+                let parts = split(&s, &sep)
+                    .into_iter()
+                    .map(|p| Some(Folded::str(p)))
+                    .collect();
+                Some(Folded::plain(Value::Arr(parts)))
+            }
+            "sprintf" => None,
+            _ => None,
+        }
+    }
+
+    /// The lower-case name a called function resolves to: `\BASE64_DECODE` → `base64_decode`,
+    /// `$f` (with `$f = 'base'.'64_decode'`) → `base64_decode`, `'eval'` → `eval`.
+    pub fn callee_name(&self, node: Node<'a>) -> Option<String> {
+        let node = if node.kind() == "function_call_expression" {
+            node.child_by_field_name("function")?
+        } else {
+            node
+        };
+        let raw = match node.kind() {
+            "name" | "qualified_name" => self.text(node).to_string(),
+            _ => self.fold(node, 0)?.text_lossy()?,
+        };
+        let name = raw.trim().trim_start_matches('\\').to_ascii_lowercase();
+        let name = name.rsplit('\\').next().unwrap_or(&name).to_string();
+        (!name.is_empty()).then_some(name)
+    }
+}
+
+fn last_named(n: Node) -> Option<Node> {
+    n.named_child(n.named_child_count().checked_sub(1)? as u32)
+}
+
+fn parse_php_int(t: &str) -> Option<f64> {
+    let t = t.replace('_', "").to_ascii_lowercase();
+    let r = |s: &str, radix| i64::from_str_radix(s, radix).ok().map(|v| v as f64);
+    if let Some(h) = t.strip_prefix("0x") {
+        r(h, 16)
+    } else if let Some(b) = t.strip_prefix("0b") {
+        r(b, 2)
+    } else if let Some(o) = t.strip_prefix("0o") {
+        r(o, 8)
+    } else if t.len() > 1 && t.starts_with('0') {
+        r(&t[1..], 8)
+    } else {
+        t.parse().ok()
+    }
+}
+
+fn strip_quotes(raw: &[u8]) -> &[u8] {
+    if raw.len() >= 2 {
+        &raw[1..raw.len() - 1]
+    } else {
+        &[]
+    }
+}
+
+fn trim_heredoc(raw: &[u8]) -> Vec<u8> {
+    raw.strip_suffix(b"\n").unwrap_or(raw).to_vec()
+}
+
+fn unescape_single(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'\\' && matches!(raw.get(i + 1), Some(b'\\' | b'\'')) {
+            out.push(raw[i + 1]);
+            i += 2;
+        } else {
+            out.push(raw[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Double-quoted escapes: `\n \t \r \v \e \f \\ \$ \"`, `\x` hex (1-2 digits), octal (1-3
+/// digits), `\u{...}`. Unknown escapes stay as written, as in PHP.
+pub fn unescape_double(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let c = raw[i];
+        if c != b'\\' || i + 1 >= raw.len() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let e = raw[i + 1];
+        match e {
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'v' => out.push(11),
+            b'e' => out.push(27),
+            b'f' => out.push(12),
+            b'\\' | b'$' | b'"' => out.push(e),
+            b'x' | b'X' => {
+                let digits: Vec<u8> = raw[i + 2..]
+                    .iter()
+                    .take(2)
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .copied()
+                    .collect();
+                if digits.is_empty() {
+                    out.extend_from_slice(&raw[i..i + 2]);
+                } else {
+                    out.push(
+                        u8::from_str_radix(std::str::from_utf8(&digits).unwrap_or("0"), 16)
+                            .unwrap_or(0),
+                    );
+                    i += digits.len();
+                }
+            }
+            b'0'..=b'7' => {
+                let digits: Vec<u8> = raw[i + 1..]
+                    .iter()
+                    .take(3)
+                    .take_while(|c| (b'0'..=b'7').contains(c))
+                    .copied()
+                    .collect();
+                let v = u32::from_str_radix(std::str::from_utf8(&digits).unwrap_or("0"), 8)
+                    .unwrap_or(0);
+                out.push((v & 0xff) as u8);
+                i += digits.len() - 1;
+            }
+            b'u' if raw.get(i + 2) == Some(&b'{') => {
+                let end = raw[i + 2..]
+                    .iter()
+                    .position(|&c| c == b'}')
+                    .map(|p| i + 2 + p);
+                match end.and_then(|e| {
+                    u32::from_str_radix(std::str::from_utf8(&raw[i + 3..e]).ok()?, 16)
+                        .ok()
+                        .map(|v| (e, v))
+                }) {
+                    Some((end, v)) => {
+                        decoders::push_char(&mut out, v);
+                        i = end - 1;
+                    }
+                    None => out.extend_from_slice(&raw[i..i + 2]),
+                }
+            }
+            _ => out.extend_from_slice(&raw[i..i + 2]),
+        }
+        i += 2;
+    }
+    out
+}
+
+fn split(s: &[u8], sep: &[u8]) -> Vec<Vec<u8>> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for pos in memchr::memmem::find_iter(s, sep) {
+        if pos < start {
+            continue;
+        }
+        parts.push(s[start..pos].to_vec());
+        start = pos + sep.len();
+    }
+    parts.push(s[start..].to_vec());
+    parts
+}
+
+fn replace_all(s: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    split(s, from).join(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn double_quoted_escapes() {
+        assert_eq!(unescape_double(br"\142\x61\x73\x65\66\x34"), b"base64");
+        assert_eq!(unescape_double(br"\u{65}\q\$"), b"e\\q$");
+    }
+}

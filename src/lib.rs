@@ -1,0 +1,18 @@
+//! skimlint: a static-analysis linter for web-skimming (Magecart) code and backdoors in
+//! storefront themes and plugins.
+//!
+//! The pipeline, one module per stage:
+//! `discover` → `units` → `parse` → `fold` → `engine` (with `rules`) → `report`,
+//! orchestrated by `scan`.
+
+pub mod discover;
+pub mod engine;
+pub mod fold;
+pub mod lang;
+pub mod parse;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;
+pub mod testing;
+pub mod units;

@@ -1,0 +1,123 @@
+//! Parsing with tree-sitter: one parser per language per thread, a time budget per parse.
+
+use std::cell::RefCell;
+use std::ops::{ControlFlow, Range};
+use std::time::{Duration, Instant};
+
+use tree_sitter::{ParseOptions, Parser, Tree};
+
+use crate::lang::Lang;
+
+thread_local! {
+    static PARSERS: RefCell<Vec<(Lang, Parser)>> = const { RefCell::new(Vec::new()) };
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// The parse did not finish within the budget.
+    Timeout,
+    /// tree-sitter refused the input (for example, invalid included ranges).
+    Failed,
+}
+
+/// Parses `text` (restricted to `ranges` when given, which keep the file's own offsets).
+pub fn parse(
+    lang: Lang,
+    text: &[u8],
+    ranges: Option<&[Range<usize>]>,
+    budget: Duration,
+) -> Result<Tree, ParseError> {
+    PARSERS.with(|cell| {
+        let mut parsers = cell.borrow_mut();
+        let idx = match parsers.iter().position(|(l, _)| *l == lang) {
+            Some(i) => i,
+            None => {
+                let mut p = Parser::new();
+                p.set_language(&lang.grammar())
+                    .map_err(|_| ParseError::Failed)?;
+                parsers.push((lang, p));
+                parsers.len() - 1
+            }
+        };
+        let parser = &mut parsers[idx].1;
+        let ts_ranges = match ranges {
+            Some(r) => to_ts_ranges(text, r),
+            None => Vec::new(),
+        };
+        if parser.set_included_ranges(&ts_ranges).is_err() {
+            return Err(ParseError::Failed);
+        }
+        let deadline = Instant::now() + budget;
+        let mut timed_out = false;
+        let mut progress = |_: &tree_sitter::ParseState| {
+            if Instant::now() > deadline {
+                timed_out = true;
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let len = text.len();
+        let mut read = |offset: usize, _| {
+            if offset < len {
+                &text[offset..]
+            } else {
+                &[][..]
+            }
+        };
+        let tree = parser.parse_with_options(
+            &mut read,
+            None,
+            Some(ParseOptions::new().progress_callback(&mut progress)),
+        );
+        let _ = parser.set_included_ranges(&[]);
+        match tree {
+            Some(t) => Ok(t),
+            None => {
+                parser.reset();
+                Err(if timed_out {
+                    ParseError::Timeout
+                } else {
+                    ParseError::Failed
+                })
+            }
+        }
+    })
+}
+
+fn to_ts_ranges(text: &[u8], ranges: &[Range<usize>]) -> Vec<tree_sitter::Range> {
+    // Points must agree with byte offsets: compute rows/columns by scanning once.
+    let mut out = Vec::with_capacity(ranges.len());
+    let mut row = 0usize;
+    let mut line_start = 0usize;
+    let mut cursor = 0usize;
+    let mut point_at = |offset: usize| {
+        for (i, &b) in text[cursor..offset].iter().enumerate() {
+            if b == b'\n' {
+                row += 1;
+                line_start = cursor + i + 1;
+            }
+        }
+        cursor = offset;
+        tree_sitter::Point {
+            row,
+            column: offset - line_start,
+        }
+    };
+    let mut last_end = 0;
+    for r in ranges {
+        if r.start < last_end || r.end < r.start || r.end > text.len() {
+            continue;
+        }
+        let start_point = point_at(r.start);
+        let end_point = point_at(r.end);
+        out.push(tree_sitter::Range {
+            start_byte: r.start,
+            end_byte: r.end,
+            start_point,
+            end_point,
+        });
+        last_end = r.end;
+    }
+    out
+}

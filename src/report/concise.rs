@@ -1,0 +1,29 @@
+//! `path:line:col: severity[rule-id] message` — one line per finding, for editors and grep.
+
+use std::io::Write;
+
+use super::sanitize::terminal;
+use crate::scan::ScanResult;
+
+pub fn write(out: &mut dyn Write, result: &ScanResult) -> std::io::Result<()> {
+    for f in &result.findings {
+        let layers = if f.layers.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = f.layers.iter().map(|l| l.decoders.join("+")).collect();
+            format!(" [decoded: {}]", names.join(" → "))
+        };
+        writeln!(
+            out,
+            "{}:{}:{}: {}[{}] {}{}",
+            terminal(&f.location.path),
+            f.location.start.line,
+            f.location.start.column,
+            f.severity.as_str(),
+            f.rule_id,
+            terminal(&f.message),
+            terminal(&layers)
+        )?;
+    }
+    Ok(())
+}

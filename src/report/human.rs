@@ -1,0 +1,184 @@
+//! The `full` format: miette diagnostics with the source excerpt, the construct labelled, the
+//! rule's help line and, for findings inside decoded payloads, the chain of layers.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource,
+    Severity as MSeverity, SourceSpan,
+};
+
+use super::finding::Finding;
+use super::sanitize::terminal;
+use crate::rules::{RuleSet, Severity};
+use crate::scan::ScanResult;
+
+#[derive(Debug)]
+struct FindingDiagnostic {
+    code: String,
+    severity: Severity,
+    message: String,
+    help: String,
+    label: String,
+    span: SourceSpan,
+    source: NamedSource<String>,
+    related: Vec<LabeledSpan>,
+}
+
+impl std::fmt::Display for FindingDiagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FindingDiagnostic {}
+
+impl Diagnostic for FindingDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+    fn severity(&self) -> Option<MSeverity> {
+        Some(match self.severity {
+            Severity::Error => MSeverity::Error,
+            Severity::Warning => MSeverity::Warning,
+            _ => MSeverity::Advice,
+        })
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.help))
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let primary = LabeledSpan::new_primary_with_span(Some(self.label.clone()), self.span);
+        Some(Box::new(
+            std::iter::once(primary).chain(self.related.iter().cloned()),
+        ))
+    }
+}
+
+/// The first paragraph of a rule's markdown help, as one line.
+fn help_line(help: &str) -> String {
+    help.split("\n\n")
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The file's text for excerpts: control characters neutralised byte-for-byte where possible
+/// (same length, so spans stay valid) and invalid UTF-8 replaced.
+fn excerpt_source(bytes: &[u8]) -> String {
+    let cleaned: Vec<u8> = bytes
+        .iter()
+        .map(|&b| {
+            if (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t')) || b == 0x7f {
+                b'?'
+            } else {
+                b
+            }
+        })
+        .collect();
+    match String::from_utf8(cleaned) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+pub fn write(
+    out: &mut dyn Write,
+    result: &ScanResult,
+    rules: &RuleSet,
+    colour: bool,
+    read: &dyn Fn(&str) -> Option<Arc<Vec<u8>>>,
+) -> std::io::Result<()> {
+    let theme = if colour {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_context_lines(1)
+        .with_width(110);
+    let mut cache: Option<(String, String)> = None;
+    for f in &result.findings {
+        let text = match &cache {
+            Some((p, t)) if *p == f.location.path => t.clone(),
+            _ => {
+                let t = read(&f.location.path)
+                    .map(|b| excerpt_source(&b))
+                    .unwrap_or_default();
+                cache = Some((f.location.path.clone(), t.clone()));
+                t
+            }
+        };
+        let d = diagnostic(f, rules, text);
+        let mut s = String::new();
+        if handler.render_report(&mut s, &d).is_err() {
+            s = format!("{}: {}\n", f.location.path, f.message);
+        }
+        write!(out, "{s}")?;
+        for (i, layer) in f.layers.iter().enumerate() {
+            writeln!(
+                out,
+                "  {} layer {}: decoded by {} and scanned as {}; at line {} col {}:\n      {}",
+                if i == 0 { "╰▶" } else { "  ▶" },
+                i + 1,
+                layer.decoders.join(" → "),
+                layer.scanned_as,
+                layer.position.line,
+                layer.position.column,
+                terminal(&layer.excerpt)
+            )?;
+        }
+        if !f.layers.is_empty() {
+            writeln!(out)?;
+        }
+    }
+    for p in &result.problems {
+        writeln!(
+            out,
+            "warning: {}: {}",
+            terminal(&p.path),
+            terminal(&p.message)
+        )?;
+    }
+    Ok(())
+}
+
+fn diagnostic(f: &Finding, rules: &RuleSet, text: String) -> FindingDiagnostic {
+    let len = text.len();
+    let span_of = |r: &std::ops::Range<usize>| {
+        let start = r.start.min(len);
+        let end = r.end.min(len).max(start);
+        // Keep labels short on minified lines.
+        SourceSpan::from(start..end.min(start + 200))
+    };
+    let help = rules
+        .get(&f.rule_id)
+        .map(|r| help_line(&r.meta.help))
+        .unwrap_or_default();
+    let related = f
+        .related
+        .iter()
+        .filter(|r| r.location.bytes != f.location.bytes)
+        .map(|r| LabeledSpan::new_with_span(Some(terminal(&r.message)), span_of(&r.location.bytes)))
+        .collect();
+    FindingDiagnostic {
+        code: f.rule_id.clone(),
+        severity: f.severity,
+        message: terminal(&f.message),
+        help: format!("{help}\n  see: skimlint rules explain {}", f.rule_id),
+        label: if f.layers.is_empty() {
+            "here".into()
+        } else {
+            "decoded payload".into()
+        },
+        span: span_of(&f.location.bytes),
+        source: NamedSource::new(terminal(&f.location.path), text),
+        related,
+    }
+}

@@ -1,0 +1,299 @@
+//! SARIF 2.1.0 through serde-sarif, shaped for GitHub code scanning: rules with help and
+//! security-severity, relative URIs under `%SRCROOT%`, 1-based regions, stable
+//! `primaryLocationLineHash`, decoded layers as codeFlows, unscannable files as notifications.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde_json::json;
+use serde_sarif::sarif::{
+    ArtifactLocation, CodeFlow, Invocation, Location, Message, MultiformatMessageString,
+    Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif,
+    ThreadFlow, ThreadFlowLocation, Tool, ToolComponent,
+};
+
+use super::finding::{Finding, Location as FindingLocation};
+use crate::rules::{Rule, RuleSet, Severity};
+use crate::scan::ScanResult;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+fn level(s: Severity) -> ResultLevel {
+    match s {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+        Severity::Note | Severity::Signal => ResultLevel::Note,
+    }
+}
+
+fn level_json(s: Severity) -> serde_json::Value {
+    json!(match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        _ => "note",
+    })
+}
+
+/// Percent-encodes what a URI reference may not contain; `/` is kept.
+fn uri(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn descriptor(rule: &Rule) -> ReportingDescriptor {
+    let m = &rule.meta;
+    let mut tags = m.tags.clone();
+    tags.extend(
+        m.cwe
+            .iter()
+            .map(|c| format!("external/cwe/{}", c.to_ascii_lowercase())),
+    );
+    let mut extra = BTreeMap::new();
+    extra.insert("precision".to_string(), json!(m.precision.as_str()));
+    if let Some(s) = m.security_severity {
+        extra.insert("security-severity".to_string(), json!(format!("{s:.1}")));
+    }
+    ReportingDescriptor::builder()
+        .id(m.id.clone())
+        .name(pascal(&m.id))
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(m.summary.clone())
+                .build(),
+        )
+        .full_description(
+            MultiformatMessageString::builder()
+                .text(m.summary.clone())
+                .build(),
+        )
+        .help(
+            MultiformatMessageString::builder()
+                .text(m.help.clone())
+                .markdown(m.help.clone())
+                .build(),
+        )
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(level_json(m.severity))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(tags)
+                .additional_properties(extra)
+                .build(),
+        )
+        .build()
+}
+
+/// `js/eval-of-decoded-string` → `JsEvalOfDecodedString`.
+fn pascal(id: &str) -> String {
+    id.split(['/', '-'])
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn location(loc: &FindingLocation, message: Option<String>) -> Location {
+    let region = Region::builder()
+        .start_line(loc.start.line as i64)
+        .start_column(loc.start.column as i64)
+        .end_line(loc.end.line as i64)
+        .end_column(loc.end.column as i64)
+        .build();
+    let physical = PhysicalLocation::builder()
+        .artifact_location(
+            ArtifactLocation::builder()
+                .uri(uri(&loc.path))
+                .uri_base_id("%SRCROOT%")
+                .build(),
+        )
+        .region(region)
+        .build();
+    match message {
+        Some(m) => Location::builder()
+            .physical_location(physical)
+            .message(Message::builder().text(m).build())
+            .build(),
+        None => Location::builder().physical_location(physical).build(),
+    }
+}
+
+/// Decoded layers as one thread flow: the outer literal, then each decoded text.
+fn layer_flow(f: &Finding) -> Option<CodeFlow> {
+    if f.layers.is_empty() {
+        return None;
+    }
+    let mut steps = vec![ThreadFlowLocation::builder()
+        .location(location(
+            &f.location,
+            Some(format!(
+                "encoded literal, decoded by {}",
+                f.layers[0].decoders.join(" → ")
+            )),
+        ))
+        .build()];
+    for (i, layer) in f.layers.iter().enumerate() {
+        let text = format!(
+            "layer {} ({}), line {} col {}: {}",
+            i + 1,
+            layer.scanned_as,
+            layer.position.line,
+            layer.position.column,
+            layer.excerpt
+        );
+        steps.push(
+            ThreadFlowLocation::builder()
+                .location(
+                    Location::builder()
+                        .message(Message::builder().text(text).build())
+                        .build(),
+                )
+                .nesting_level(i as i64 + 1)
+                .build(),
+        );
+    }
+    let flow = ThreadFlow::builder().locations(steps).build();
+    Some(
+        CodeFlow::builder()
+            .message(Message::builder().text(layer_summary(f)).build())
+            .thread_flows(vec![flow])
+            .build(),
+    )
+}
+
+fn layer_summary(f: &Finding) -> String {
+    let chain: Vec<String> = f
+        .layers
+        .iter()
+        .map(|l| format!("{} → {}", l.decoders.join("+"), l.scanned_as))
+        .collect();
+    format!("found inside a decoded payload: {}", chain.join(" ⇒ "))
+}
+
+fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
+    let mut message = f.message.clone();
+    if !f.layers.is_empty() {
+        message.push_str(&format!(
+            " ({}; decoded line: {})",
+            layer_summary(f),
+            f.layers.last().map_or("", |l| l.excerpt.as_str())
+        ));
+    }
+    let mut partial = BTreeMap::new();
+    partial.insert("primaryLocationLineHash".to_string(), f.line_hash.clone());
+    let mut fingerprints = BTreeMap::new();
+    fingerprints.insert("skimlint/v1".to_string(), f.fingerprint.clone());
+    let related: Vec<Location> = f
+        .related
+        .iter()
+        .map(|r| location(&r.location, Some(r.message.clone())))
+        .collect();
+    let mut r = SarifResult::builder()
+        .rule_id(f.rule_id.clone())
+        .level(level(f.severity))
+        .message(Message::builder().text(message).build())
+        .locations(vec![location(&f.location, None)])
+        .partial_fingerprints(partial)
+        .fingerprints(fingerprints)
+        .build();
+    // Optional parts are set on the built value: the builder's type-state cannot branch.
+    r.code_flows = layer_flow(f).map(|flow| vec![flow]);
+    r.related_locations = (!related.is_empty()).then_some(related);
+    r.rule_index = rule_index.map(|i| i as i64);
+    r
+}
+
+pub fn build(result: &ScanResult, rules: &RuleSet, srcroot: Option<&str>) -> Sarif {
+    let reported: Vec<&Rule> = rules.reported().collect();
+    let index: BTreeMap<&str, usize> = reported
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.meta.id.as_str(), i))
+        .collect();
+    let driver = ToolComponent::builder()
+        .name("skimlint")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri("https://github.com/skimlint/skimlint")
+        .rules(reported.iter().map(|r| descriptor(r)).collect::<Vec<_>>())
+        .build();
+    let notifications: Vec<Notification> = result
+        .problems
+        .iter()
+        .map(|p| {
+            Notification::builder()
+                .message(Message::builder().text(p.message.clone()).build())
+                .level(json!("warning"))
+                .locations(vec![Location::builder()
+                    .physical_location(
+                        PhysicalLocation::builder()
+                            .artifact_location(
+                                ArtifactLocation::builder()
+                                    .uri(uri(&p.path))
+                                    .uri_base_id("%SRCROOT%")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()])
+                .build()
+        })
+        .collect();
+    let invocation = Invocation::builder()
+        .execution_successful(true)
+        .tool_execution_notifications(notifications)
+        .build();
+    let results: Vec<SarifResult> = result
+        .findings
+        .iter()
+        .map(|f| result_for(f, &index))
+        .collect();
+    let mut base_ids = BTreeMap::new();
+    if let Some(root) = srcroot {
+        base_ids.insert(
+            "%SRCROOT%".to_string(),
+            ArtifactLocation::builder().uri(root.to_string()).build(),
+        );
+    }
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .results(results)
+        .invocations(vec![invocation])
+        .automation_details(RunAutomationDetails::builder().id("skimlint/").build())
+        .column_kind(json!("utf16CodeUnits"))
+        .original_uri_base_ids(base_ids)
+        .build();
+    Sarif::builder()
+        .schema(SCHEMA)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build()
+}
+
+fn result_for(f: &Finding, index: &BTreeMap<&str, usize>) -> SarifResult {
+    result(f, index.get(f.rule_id.as_str()).copied())
+}
+
+pub fn write(
+    out: &mut dyn Write,
+    result: &ScanResult,
+    rules: &RuleSet,
+    srcroot: Option<&str>,
+) -> std::io::Result<()> {
+    let sarif = build(result, rules, srcroot);
+    serde_json::to_writer_pretty(&mut *out, &sarif)?;
+    writeln!(out)
+}

@@ -1,0 +1,370 @@
+//! Compiling rule files: tree-sitter queries per language, regexes, references between rules
+//! resolved to indexes, and an evaluation order in which every rule runs after the rules it
+//! refers to. Done once per run; the result is shared by all threads.
+
+use std::collections::HashMap;
+
+use regex::bytes::Regex;
+use tree_sitter::Query;
+
+use super::load::{RuleError, RuleSource};
+use super::schema::{Composite, Constraint, RuleFile, Severity, Target};
+use crate::lang::Lang;
+
+/// A constraint with its regexes compiled and rule references resolved.
+#[derive(Debug, Default)]
+pub struct CompiledConstraint {
+    pub regex: Option<Regex>,
+    pub not_regex: Option<Regex>,
+    pub any_of: Option<Vec<String>>,
+    pub min_length: Option<usize>,
+    pub entropy_above: Option<f64>,
+    pub value_regex: Option<Regex>,
+    pub value_not_regex: Option<Regex>,
+    pub resolves_to: Option<regex::Regex>,
+    pub not_resolves_to: Option<regex::Regex>,
+    pub decoded_by: Option<Vec<String>>,
+    pub decoded: Option<bool>,
+    pub card_field: Option<bool>,
+    pub contains: Vec<usize>,
+    pub not_contains: Vec<usize>,
+    pub tainted_by: Vec<usize>,
+    pub inside: Vec<usize>,
+    pub not_inside: Vec<usize>,
+    /// Rule ids as written, resolved to indexes by `RuleSet::new`.
+    refs: ConstraintRefs,
+}
+
+#[derive(Debug, Default)]
+struct ConstraintRefs {
+    contains: Vec<String>,
+    not_contains: Vec<String>,
+    tainted_by: Vec<String>,
+    inside: Vec<String>,
+    not_inside: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct CompiledQuery {
+    pub lang: Lang,
+    pub query: Query,
+    /// Capture reported as the finding's location; `None`: the widest capture of the match.
+    pub report: Option<u32>,
+    pub constraints: Vec<(u32, String, CompiledConstraint)>,
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub meta: RuleFile,
+    pub source_path: String,
+    pub queries: Vec<CompiledQuery>,
+    pub composite: Option<(Vec<usize>, Vec<usize>, usize)>,
+}
+
+impl Rule {
+    pub fn compile(meta: RuleFile, source: &RuleSource) -> Result<Rule, RuleError> {
+        let err = |msg: String, needle: Option<&str>| {
+            let span = needle
+                .and_then(|n| source.text.find(n))
+                .map(|s| s..s + needle.map_or(0, str::len));
+            RuleError::new(&source.path, &source.text, msg, span)
+        };
+        if !valid_id(&meta.id) {
+            return Err(err(
+                format!("rule id `{}` must look like `lang/kebab-name`", meta.id),
+                Some(&meta.id),
+            ));
+        }
+        if let Some(s) = meta.security_severity {
+            if !(0.0..=10.0).contains(&s) {
+                return Err(err(
+                    "security-severity must be between 0.0 and 10.0".into(),
+                    Some("security-severity"),
+                ));
+            }
+        }
+        let mut queries = Vec::new();
+        match (&meta.query, &meta.composite) {
+            (Some(_), Some(_)) => {
+                return Err(err(
+                    "a rule has either a query or a composite, not both".into(),
+                    Some("composite"),
+                ))
+            }
+            (None, None) => {
+                return Err(err(
+                    "a rule needs a `query` or a `[composite]` table".into(),
+                    None,
+                ))
+            }
+            (Some(q), None) => {
+                if meta.languages.is_empty() {
+                    return Err(err("a query rule needs `languages`".into(), Some("id")));
+                }
+                for target in &meta.languages {
+                    let lang = match target {
+                        Target::Javascript => Lang::Javascript,
+                        Target::Php => Lang::Php,
+                    };
+                    queries.push(compile_query(&meta, q, lang, source)?);
+                }
+            }
+            (None, Some(_)) => {
+                if !meta.constraints.is_empty() {
+                    return Err(err(
+                        "a composite rule has no captures to constrain".into(),
+                        Some("[where"),
+                    ));
+                }
+            }
+        }
+        Ok(Rule {
+            meta,
+            source_path: source.path.clone(),
+            queries,
+            composite: None,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.meta.id
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.meta.severity
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut parts = id.split('/');
+    let (Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    ok(a) && ok(b)
+}
+
+fn compile_query(
+    meta: &RuleFile,
+    q: &str,
+    lang: Lang,
+    source: &RuleSource,
+) -> Result<CompiledQuery, RuleError> {
+    let query_start = source.text.find(q.trim_start_matches('\n')).unwrap_or(0);
+    let query = Query::new(&lang.grammar(), q).map_err(|e| {
+        let q_offset = q.len() - q.trim_start_matches('\n').len();
+        let at = query_start + e.offset.saturating_sub(q_offset);
+        RuleError::new(
+            &source.path,
+            &source.text,
+            format!(
+                "query does not compile for {}: {:?} error: {}",
+                lang.name(),
+                e.kind,
+                e.message.lines().next().unwrap_or("")
+            ),
+            Some(at..at + 1),
+        )
+    })?;
+    let index = |name: &str| query.capture_index_for_name(name);
+    let report = match &meta.report {
+        Some(name) => Some(index(name).ok_or_else(|| {
+            RuleError::new(
+                &source.path,
+                &source.text,
+                format!("`report` names unknown capture @{name}"),
+                find(source, name),
+            )
+        })?),
+        None => None,
+    };
+    let mut constraints = Vec::new();
+    for (name, c) in &meta.constraints {
+        let idx = index(name).ok_or_else(|| {
+            RuleError::new(
+                &source.path,
+                &source.text,
+                format!("[where.{name}] constrains a capture the query does not have"),
+                find(source, &format!("where.{name}")),
+            )
+        })?;
+        constraints.push((idx, name.clone(), compile_constraint(c, source)?));
+    }
+    Ok(CompiledQuery {
+        lang,
+        query,
+        report,
+        constraints,
+    })
+}
+
+fn find(source: &RuleSource, needle: &str) -> Option<std::ops::Range<usize>> {
+    source.text.find(needle).map(|s| s..s + needle.len())
+}
+
+fn compile_constraint(
+    c: &Constraint,
+    source: &RuleSource,
+) -> Result<CompiledConstraint, RuleError> {
+    let re = |pattern: &Option<String>| -> Result<Option<Regex>, RuleError> {
+        pattern
+            .as_ref()
+            .map(|p| {
+                regex::bytes::RegexBuilder::new(p)
+                    .size_limit(1 << 22)
+                    .build()
+                    .map_err(|e| {
+                        RuleError::new(
+                            &source.path,
+                            &source.text,
+                            format!("invalid regex: {e}"),
+                            find(source, p),
+                        )
+                    })
+            })
+            .transpose()
+    };
+    let names = |list: &Option<Vec<String>>| -> Result<Option<regex::Regex>, RuleError> {
+        list.as_ref()
+            .map(|names| {
+                let alts: Vec<String> = names
+                    .iter()
+                    .map(|n| regex::escape(n).replace(r"\*", ".*"))
+                    .collect();
+                regex::Regex::new(&format!("^(?:{})$", alts.join("|"))).map_err(|e| {
+                    RuleError::new(
+                        &source.path,
+                        &source.text,
+                        format!("invalid name pattern: {e}"),
+                        None,
+                    )
+                })
+            })
+            .transpose()
+    };
+    Ok(CompiledConstraint {
+        regex: re(&c.regex)?,
+        not_regex: re(&c.not_regex)?,
+        any_of: c.any_of.clone(),
+        min_length: c.min_length,
+        entropy_above: c.entropy_above,
+        value_regex: re(&c.value_regex)?,
+        value_not_regex: re(&c.value_not_regex)?,
+        resolves_to: names(&c.resolves_to)?,
+        not_resolves_to: names(&c.not_resolves_to)?,
+        decoded_by: c.decoded_by.clone(),
+        decoded: c.decoded,
+        card_field: c.card_field,
+        refs: ConstraintRefs {
+            contains: c.contains.clone().unwrap_or_default(),
+            not_contains: c.not_contains.clone().unwrap_or_default(),
+            tainted_by: c.tainted_by.clone().unwrap_or_default(),
+            inside: c.inside.clone().unwrap_or_default(),
+            not_inside: c.not_inside.clone().unwrap_or_default(),
+        },
+        ..Default::default()
+    })
+}
+
+/// All rules of a run, in evaluation order.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    by_id: HashMap<String, usize>,
+    /// Indexes into `rules`: every rule after the rules it refers to.
+    pub order: Vec<usize>,
+}
+
+impl RuleSet {
+    pub fn new(mut rules: Vec<Rule>) -> Result<RuleSet, RuleError> {
+        rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
+        let by_id: HashMap<String, usize> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.meta.id.clone(), i))
+            .collect();
+        let mut deps: Vec<Vec<usize>> = vec![Vec::new(); rules.len()];
+        for (i, rule) in rules.iter_mut().enumerate() {
+            let path = rule.source_path.clone();
+            let resolve =
+                |ids: &[String], deps: &mut Vec<usize>| -> Result<Vec<usize>, RuleError> {
+                    ids.iter()
+                        .map(|id| {
+                            let j = *by_id.get(id).ok_or_else(|| {
+                                RuleError::new(
+                                    &path,
+                                    "",
+                                    format!("refers to unknown rule `{id}`"),
+                                    None,
+                                )
+                            })?;
+                            deps.push(j);
+                            Ok(j)
+                        })
+                        .collect()
+                };
+            let mut my_deps = Vec::new();
+            for q in &mut rule.queries {
+                for (_, _, c) in &mut q.constraints {
+                    c.contains = resolve(&c.refs.contains, &mut my_deps)?;
+                    c.not_contains = resolve(&c.refs.not_contains, &mut my_deps)?;
+                    c.tainted_by = resolve(&c.refs.tainted_by, &mut my_deps)?;
+                    c.inside = resolve(&c.refs.inside, &mut my_deps)?;
+                    c.not_inside = resolve(&c.refs.not_inside, &mut my_deps)?;
+                }
+            }
+            if let Some(Composite { all, any, min_any }) = &rule.meta.composite {
+                let all_i = resolve(all, &mut my_deps)?;
+                let any_i = resolve(any, &mut my_deps)?;
+                rule.composite = Some((all_i, any_i, min_any.unwrap_or(1)));
+            }
+            deps[i] = my_deps;
+        }
+        // Topological order (Kahn), ties broken by id for determinism.
+        let n = rules.len();
+        let mut order = Vec::with_capacity(n);
+        let mut done = vec![false; n];
+        while order.len() < n {
+            let next = (0..n).find(|&i| !done[i] && deps[i].iter().all(|&d| done[d]));
+            match next {
+                Some(i) => {
+                    done[i] = true;
+                    order.push(i);
+                }
+                None => {
+                    let i = (0..n).find(|&i| !done[i]).unwrap_or(0);
+                    return Err(RuleError::new(
+                        &rules[i].source_path,
+                        "",
+                        "rules refer to each other in a cycle",
+                        None,
+                    ));
+                }
+            }
+        }
+        Ok(RuleSet {
+            rules,
+            by_id,
+            order,
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.by_id.get(id).map(|&i| &self.rules[i])
+    }
+
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Rules that are reported (everything but signals).
+    pub fn reported(&self) -> impl Iterator<Item = &Rule> {
+        self.rules
+            .iter()
+            .filter(|r| r.meta.severity != Severity::Signal)
+    }
+}

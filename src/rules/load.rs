@@ -1,0 +1,149 @@
+//! Finding rule files (embedded and on disk), parsing them, and reporting a broken file with its
+//! path and the position of the error.
+
+use std::path::{Path, PathBuf};
+
+use include_dir::{include_dir, Dir};
+use miette::{Diagnostic, NamedSource, SourceSpan};
+
+use super::compile::{Rule, RuleSet};
+use super::schema::RuleFile;
+
+static BUILTIN: Dir = include_dir!("$CARGO_MANIFEST_DIR/rules");
+
+/// A rule file that cannot be used. Shown with miette, pointing into the file.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("invalid rule file {path}: {message}")]
+#[diagnostic(code(skimlint::rule_file))]
+pub struct RuleError {
+    pub path: String,
+    pub message: String,
+    #[source_code]
+    pub src: NamedSource<String>,
+    #[label("{message}")]
+    pub span: Option<SourceSpan>,
+}
+
+impl RuleError {
+    pub fn new(
+        path: &str,
+        text: &str,
+        message: impl Into<String>,
+        span: Option<std::ops::Range<usize>>,
+    ) -> Self {
+        RuleError {
+            path: path.to_string(),
+            message: message.into(),
+            src: NamedSource::new(path, text.to_string()),
+            span: span.map(|r| SourceSpan::from(r.start..r.end.max(r.start))),
+        }
+    }
+
+    /// 1-based line and column of the error, for plain-text output.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        let offset = self.span?.offset();
+        let text = self.src.inner();
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Some((line, col))
+    }
+}
+
+/// One rule file's text and where it came from.
+pub struct RuleSource {
+    pub path: String,
+    pub text: String,
+}
+
+fn builtin_sources() -> Vec<RuleSource> {
+    let mut out = Vec::new();
+    let mut stack = vec![&BUILTIN];
+    while let Some(dir) = stack.pop() {
+        for entry in dir.entries() {
+            match entry {
+                include_dir::DirEntry::Dir(d) => stack.push(d),
+                include_dir::DirEntry::File(f) => {
+                    if f.path().extension().is_some_and(|e| e == "toml") {
+                        out.push(RuleSource {
+                            path: format!("rules/{}", f.path().display()),
+                            text: f.contents_utf8().unwrap_or_default().to_string(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// Reads every `*.toml` under `dir`, sorted by path.
+pub fn dir_sources(dir: &Path) -> Result<Vec<RuleSource>, RuleError> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| {
+            RuleError::new(
+                &d.display().to_string(),
+                "",
+                format!("cannot read rule folder: {e}"),
+                None,
+            )
+        })?;
+        for e in entries.flatten() {
+            let p = e.path();
+            let ft = e.file_type();
+            if ft.as_ref().is_ok_and(|t| t.is_dir()) {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let path = p.display().to_string();
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| RuleError::new(&path, "", format!("cannot read: {e}"), None))?;
+            Ok(RuleSource { path, text })
+        })
+        .collect()
+}
+
+pub fn parse(source: &RuleSource) -> Result<RuleFile, RuleError> {
+    toml::from_str::<RuleFile>(&source.text).map_err(|e| {
+        RuleError::new(
+            &source.path,
+            &source.text,
+            e.message().to_string(),
+            e.span(),
+        )
+    })
+}
+
+/// The built-in rules plus those in `extra_dirs`; a later rule with the same id replaces an
+/// earlier one (so a folder can override a built-in rule).
+pub fn load_builtin_and(extra_dirs: &[PathBuf]) -> Result<RuleSet, RuleError> {
+    let mut sources = builtin_sources();
+    for d in extra_dirs {
+        sources.extend(dir_sources(d)?);
+    }
+    load_sources(sources)
+}
+
+pub fn load_sources(sources: Vec<RuleSource>) -> Result<RuleSet, RuleError> {
+    let mut rules: Vec<Rule> = Vec::new();
+    for s in sources {
+        let file = parse(&s)?;
+        let rule = Rule::compile(file, &s)?;
+        if let Some(i) = rules.iter().position(|r| r.meta.id == rule.meta.id) {
+            rules[i] = rule;
+        } else {
+            rules.push(rule);
+        }
+    }
+    RuleSet::new(rules)
+}

@@ -1,0 +1,11 @@
+//! Rules are data: TOML files under `rules/` (embedded in the binary at build time) plus any
+//! folders given with `--rules`. This module loads, validates and compiles them once per run.
+
+pub mod compile;
+pub mod load;
+pub mod schema;
+pub mod vocabulary;
+
+pub use compile::{CompiledConstraint, CompiledQuery, Rule, RuleSet};
+pub use load::{load_builtin_and, RuleError};
+pub use schema::{Precision, Severity, Target};

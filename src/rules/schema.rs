@@ -1,0 +1,149 @@
+//! The rule file format (one TOML file per rule). See docs/rules.md for the reference.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Feeds composites and flows only; never reported on its own.
+    Signal,
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Signal => "signal",
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Precision {
+    VeryHigh,
+    #[default]
+    High,
+    Medium,
+    Low,
+}
+
+impl Precision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::VeryHigh => "very-high",
+            Precision::High => "high",
+            Precision::Medium => "medium",
+            Precision::Low => "low",
+        }
+    }
+}
+
+/// What a rule's query runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    Javascript,
+    Php,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RuleFile {
+    pub id: String,
+    pub severity: Severity,
+    #[serde(default)]
+    pub precision: Precision,
+    /// CVSS-like 0.0–10.0 score GitHub code scanning shows.
+    pub security_severity: Option<f64>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub cwe: Vec<String>,
+    #[serde(default)]
+    pub languages: Vec<Target>,
+    pub summary: String,
+    /// Shown per finding; `{capture}`, `{capture.value}`, `{capture.callee}`,
+    /// `{capture.decoders}` are replaced.
+    pub message: String,
+    /// Markdown: what it is, why attackers do it, how to confirm, how to fix.
+    pub help: String,
+    /// A tree-sitter query (standard predicates honoured).
+    pub query: Option<String>,
+    /// The capture whose node is reported; defaults to the capture spanning the most text.
+    pub report: Option<String>,
+    /// Constraints on captures, by capture name.
+    #[serde(default, rename = "where")]
+    pub constraints: BTreeMap<String, Constraint>,
+    /// A composite over other rules' matches in the same file.
+    pub composite: Option<Composite>,
+    #[serde(default, rename = "case")]
+    pub cases: Vec<Case>,
+}
+
+/// Predicates on one capture. All given predicates must hold.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Constraint {
+    // On source text.
+    pub regex: Option<String>,
+    pub not_regex: Option<String>,
+    pub any_of: Option<Vec<String>>,
+    pub min_length: Option<usize>,
+    pub entropy_above: Option<f64>,
+    // On meaning.
+    /// Regex on the folded value (fails when the value cannot be folded).
+    pub value_regex: Option<String>,
+    /// Regex the folded value must not match (holds when the value cannot be folded).
+    pub value_not_regex: Option<String>,
+    /// Canonical callee names (`*` wildcards allowed): `eval`, `document.write`, `$().on`.
+    pub resolves_to: Option<Vec<String>>,
+    pub not_resolves_to: Option<Vec<String>>,
+    /// The folded value went through one of these decoders.
+    pub decoded_by: Option<Vec<String>>,
+    /// The folded value went through at least one decoder (true) or none (false).
+    pub decoded: Option<bool>,
+    /// The folded value (or the source text) names a payment-card field.
+    pub card_field: Option<bool>,
+    /// The capture's node contains a match of one of these (signal) rules.
+    pub contains: Option<Vec<String>>,
+    pub not_contains: Option<Vec<String>>,
+    /// Data from a match of one of these rules reaches the capture: directly, or through
+    /// variables assigned from it (flow inside the unit).
+    pub tainted_by: Option<Vec<String>>,
+    /// The capture's node lies inside a match of one of these rules.
+    pub inside: Option<Vec<String>>,
+    pub not_inside: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Composite {
+    /// Every one of these rules must match in the file.
+    #[serde(default)]
+    pub all: Vec<String>,
+    /// At least `min-any` (default 1) of these must match.
+    #[serde(default)]
+    pub any: Vec<String>,
+    pub min_any: Option<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Case {
+    /// Code the rule must report.
+    pub bad: Option<String>,
+    /// Code the rule must not report.
+    pub good: Option<String>,
+    /// File name the case is scanned as (its extension picks the units); defaults by language.
+    pub file: Option<String>,
+    /// Why the case exists (shown on failure).
+    pub note: Option<String>,
+}

@@ -1,0 +1,209 @@
+//! The whole pipeline for a set of paths: discover → units → parse → fold → rules → findings.
+//! Files are processed in parallel; the result is sorted, so output never depends on timing.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::discover::{discover, Candidate};
+use crate::engine::{self, reported_hits};
+use crate::fold::{Budget, Limits};
+use crate::report::finding::{fingerprint_all, FileProblem, Finding, Location, Related};
+use crate::rules::RuleSet;
+use crate::source::{LineIndex, SourceFile};
+use crate::units::{self, classify};
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    pub limits: Limits,
+    /// Worker threads; 0 picks one per core.
+    pub threads: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    pub findings: Vec<Finding>,
+    pub problems: Vec<FileProblem>,
+    pub files_scanned: usize,
+}
+
+pub fn scan_paths(paths: &[PathBuf], rules: &RuleSet, options: &ScanOptions) -> ScanResult {
+    let (candidates, walk_problems) = discover(paths);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        // Generous stacks: folding recursion is bounded, but deep input should never come close.
+        .stack_size(64 << 20)
+        .build();
+    let run = || {
+        candidates
+            .par_iter()
+            .map(|c| scan_candidate(c, rules, &options.limits))
+            .collect::<Vec<_>>()
+    };
+    let per_file = match pool {
+        Ok(p) => p.install(run),
+        Err(_) => run(),
+    };
+    let mut result = ScanResult {
+        files_scanned: candidates.len(),
+        ..Default::default()
+    };
+    for (path, message) in walk_problems {
+        result.problems.push(FileProblem { path, message });
+    }
+    for (findings, problems) in per_file {
+        result.findings.extend(findings);
+        result.problems.extend(problems);
+    }
+    finish(&mut result);
+    result
+}
+
+/// Sorts findings and problems and assigns fingerprints.
+pub fn finish(result: &mut ScanResult) {
+    result.findings.sort_by(|a, b| {
+        (&a.location.path, a.location.start, &a.rule_id, &a.message).cmp(&(
+            &b.location.path,
+            b.location.start,
+            &b.rule_id,
+            &b.message,
+        ))
+    });
+    fingerprint_all(&mut result.findings);
+    result.problems.sort();
+    result.problems.dedup();
+}
+
+fn scan_candidate(
+    c: &Candidate,
+    rules: &RuleSet,
+    limits: &Limits,
+) -> (Vec<Finding>, Vec<FileProblem>) {
+    let problem = |message: String| FileProblem {
+        path: c.display_path.clone(),
+        message,
+    };
+    let meta = match std::fs::symlink_metadata(&c.disk_path) {
+        Ok(m) => m,
+        Err(e) => return (Vec::new(), vec![problem(format!("cannot read: {e}"))]),
+    };
+    if !meta.is_file() {
+        return (Vec::new(), Vec::new());
+    }
+    if meta.len() > limits.max_file_bytes {
+        return (
+            Vec::new(),
+            vec![problem(format!(
+                "skipped: {} bytes is over the {}-byte file size limit",
+                meta.len(),
+                limits.max_file_bytes
+            ))],
+        );
+    }
+    let bytes = match std::fs::read(&c.disk_path) {
+        Ok(b) => b,
+        Err(e) => return (Vec::new(), vec![problem(format!("cannot read: {e}"))]),
+    };
+    let file = SourceFile {
+        display_path: c.display_path.clone(),
+        disk_path: c.disk_path.clone(),
+        bytes: Arc::new(bytes),
+    };
+    scan_source(&file, rules, limits)
+}
+
+/// Scans one file's bytes. Never panics: a panic inside becomes a problem report for the file.
+pub fn scan_source(
+    file: &SourceFile,
+    rules: &RuleSet,
+    limits: &Limits,
+) -> (Vec<Finding>, Vec<FileProblem>) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| scan_source_inner(file, rules, limits)));
+    match outcome {
+        Ok(r) => r,
+        Err(_) => (
+            Vec::new(),
+            vec![FileProblem {
+                path: file.display_path.clone(),
+                message: "internal error while scanning (please report)".into(),
+            }],
+        ),
+    }
+}
+
+fn scan_source_inner(
+    file: &SourceFile,
+    rules: &RuleSet,
+    limits: &Limits,
+) -> (Vec<Finding>, Vec<FileProblem>) {
+    let kind = classify::classify(&file.disk_path, &file.bytes);
+    let file_units = units::extract(kind, &file.bytes);
+    if file_units.units.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let budget = Budget::new(limits.clone());
+    let scan = engine::scan_file(&file_units, rules, &budget);
+    let text = file.bytes.as_slice();
+    let index = LineIndex::new(text);
+    let location = |span: &std::ops::Range<usize>| Location {
+        path: file.display_path.clone(),
+        start: index.position(text, span.start),
+        end: index.position(text, span.end),
+        bytes: span.clone(),
+    };
+    let findings = reported_hits(rules, scan.hits)
+        .into_iter()
+        .map(|hit| {
+            let rule = &rules.rules[hit.rule];
+            let loc = location(&hit.span);
+            let snippet = engine_short(&String::from_utf8_lossy(
+                index.line_text(text, loc.start.line),
+            ));
+            Finding {
+                rule_id: rule.meta.id.clone(),
+                severity: rule.meta.severity,
+                message: hit.message,
+                location: loc,
+                snippet,
+                layers: hit.layers,
+                related: hit
+                    .related
+                    .iter()
+                    .map(|(span, message)| Related {
+                        location: location(span),
+                        message: message.clone(),
+                    })
+                    .collect(),
+                fingerprint: String::new(),
+                line_hash: String::new(),
+            }
+        })
+        .collect();
+    let mut problems: Vec<FileProblem> = scan
+        .problems
+        .into_iter()
+        .map(|message| FileProblem {
+            path: file.display_path.clone(),
+            message,
+        })
+        .collect();
+    problems.sort();
+    problems.dedup();
+    (findings, problems)
+}
+
+fn engine_short(s: &str) -> String {
+    let t = s.trim();
+    let clean: String = t
+        .chars()
+        .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
+        .collect();
+    if clean.chars().count() > 200 {
+        let cut: String = clean.chars().take(199).collect();
+        format!("{cut}…")
+    } else {
+        clean
+    }
+}

@@ -1,0 +1,144 @@
+//! Decide what a file is: by extension first, by content when the extension says nothing.
+
+use std::path::Path;
+
+use super::template::Dialect;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Javascript,
+    /// PHP with inline HTML.
+    Php,
+    /// HTML or a template language whose tags get blanked before extraction.
+    Markup(Dialect),
+    /// Nothing skimlint analyses.
+    Skip,
+}
+
+const JS_EXT: &[&str] = &["js", "mjs", "cjs"];
+const PHP_EXT: &[&str] = &[
+    "php", "phtml", "inc", "php3", "php4", "php5", "php6", "php7", "php8", "phps", "pht",
+];
+/// Extensions that are data, not code: never sniffed as JavaScript.
+const DATA_EXT: &[&str] = &[
+    "css",
+    "scss",
+    "less",
+    "json",
+    "md",
+    "txt",
+    "xml",
+    "svg",
+    "yml",
+    "yaml",
+    "lock",
+    "csv",
+    "map",
+    "po",
+    "pot",
+    "mo",
+    "ini",
+    "sql",
+    "log",
+    "dist",
+    "neon",
+    "rst",
+    "toml",
+    "gitignore",
+];
+
+pub fn classify(path: &Path, bytes: &[u8]) -> FileKind {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let ext = ext.as_str();
+    if JS_EXT.contains(&ext) {
+        return FileKind::Javascript;
+    }
+    if PHP_EXT.contains(&ext) {
+        return FileKind::Php;
+    }
+    match ext {
+        "html" | "htm" | "xhtml" | "shtml" => return FileKind::Markup(Dialect::Html),
+        "liquid" => return FileKind::Markup(Dialect::Liquid),
+        "twig" | "njk" => return FileKind::Markup(Dialect::Twig),
+        "tpl" | "smarty" => return FileKind::Markup(Dialect::Smarty),
+        "hbs" | "handlebars" | "mustache" => return FileKind::Markup(Dialect::Handlebars),
+        "ejs" => return FileKind::Markup(Dialect::Ejs),
+        _ => {}
+    }
+    if looks_binary(bytes) {
+        return FileKind::Skip;
+    }
+    if DATA_EXT.contains(&ext) {
+        return FileKind::Skip;
+    }
+    sniff(bytes)
+}
+
+/// Content sniffing for files whose extension says nothing (malware is often saved without one).
+pub fn sniff(bytes: &[u8]) -> FileKind {
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let lower = head.to_ascii_lowercase();
+    let has = |needle: &[u8]| memfind(&lower, needle);
+    if has(b"<?php") || lower.trim_ascii_start().starts_with(b"<?") {
+        return FileKind::Php;
+    }
+    if has(b"<script") || has(b"<html") || has(b"<!doctype") {
+        return FileKind::Markup(Dialect::Html);
+    }
+    let js_tokens: &[&[u8]] = &[
+        b"function",
+        b"var ",
+        b"let ",
+        b"const ",
+        b"=>",
+        b"document.",
+        b"window.",
+        b"eval(",
+        b"jquery",
+        b"$(",
+    ];
+    if js_tokens.iter().any(|t| has(t)) && (has(b";") || has(b"(")) {
+        return FileKind::Javascript;
+    }
+    FileKind::Skip
+}
+
+pub fn looks_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(8192)].contains(&0)
+}
+
+pub fn memfind(hay: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(hay, needle).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_wins_then_content_decides() {
+        assert_eq!(classify(Path::new("a.js"), b""), FileKind::Javascript);
+        assert_eq!(classify(Path::new("a.PHTML"), b""), FileKind::Php);
+        assert_eq!(
+            classify(Path::new("x.liquid"), b""),
+            FileKind::Markup(Dialect::Liquid)
+        );
+        assert_eq!(
+            classify(Path::new("noext"), b"<?php eval($x);"),
+            FileKind::Php
+        );
+        assert_eq!(
+            classify(Path::new("a.biz"), b"var a = 1; eval(a);"),
+            FileKind::Javascript
+        );
+        assert_eq!(
+            classify(Path::new("style.css"), b"a{color:red}"),
+            FileKind::Skip
+        );
+        assert_eq!(classify(Path::new("blob"), b"\0\0\x01"), FileKind::Skip);
+    }
+}

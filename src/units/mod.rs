@@ -1,0 +1,91 @@
+//! Stage 2: turn a file into analysable units.
+//!
+//! A unit is a stretch of JavaScript or PHP that gets its own syntax tree. Every unit of a file
+//! shares the file's byte offsets: markup units are *ranges* of a buffer that has the same length
+//! as the file (template tags blanked to spaces), handed to tree-sitter as included ranges, so a
+//! node's position is already a position in the original file and needs no mapping.
+//! Decoded payloads (see `engine::layers`) are the only units with a buffer of their own.
+
+pub mod classify;
+pub mod markup;
+pub mod template;
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::lang::Lang;
+
+pub use classify::{classify, FileKind};
+
+/// Where a unit came from inside its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitOrigin {
+    /// The whole file is one unit (a .js or .php file).
+    WholeFile,
+    /// The body of an inline `<script>` element.
+    ScriptBlock,
+    /// The value of an `on*=` event-handler attribute.
+    EventHandler,
+    /// The code after `javascript:` in a URL-valued attribute.
+    JavascriptUrl,
+}
+
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub lang: Lang,
+    /// A buffer with the file's offsets (the file itself, or a copy with template tags blanked).
+    pub text: Arc<Vec<u8>>,
+    /// The parts of `text` that belong to this unit; `None` means all of it.
+    pub ranges: Option<Vec<Range<usize>>>,
+    pub origin: UnitOrigin,
+}
+
+/// A `<script src=...>` seen in markup: where a page loads code from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptSrc {
+    pub url: String,
+    /// Byte range of the attribute value in the file.
+    pub span: Range<usize>,
+}
+
+/// Everything extracted from one file.
+#[derive(Debug, Default, Clone)]
+pub struct FileUnits {
+    pub units: Vec<Unit>,
+    pub script_srcs: Vec<ScriptSrc>,
+}
+
+/// Splits a file into units according to its kind.
+pub fn extract(kind: FileKind, bytes: &Arc<Vec<u8>>) -> FileUnits {
+    let mut out = FileUnits::default();
+    match kind {
+        FileKind::Javascript => out.units.push(whole(Lang::Javascript, bytes)),
+        FileKind::Php => {
+            out.units.push(whole(Lang::Php, bytes));
+            // The HTML between PHP tags can carry scripts too.
+            if markup::may_contain_script(bytes) {
+                let blanked = Arc::new(template::blank_tags(bytes, template::Dialect::Php));
+                markup::extract_into(&blanked, &mut out);
+            }
+        }
+        FileKind::Markup(dialect) => {
+            let text = if template::has_tags(bytes, dialect) {
+                Arc::new(template::blank_tags(bytes, dialect))
+            } else {
+                bytes.clone()
+            };
+            markup::extract_into(&text, &mut out);
+        }
+        FileKind::Skip => {}
+    }
+    out
+}
+
+fn whole(lang: Lang, bytes: &Arc<Vec<u8>>) -> Unit {
+    Unit {
+        lang,
+        text: bytes.clone(),
+        ranges: None,
+        origin: UnitOrigin::WholeFile,
+    }
+}
