@@ -56,7 +56,11 @@ pub(super) fn scan_payloads(
             budget.hit(LimitHit::LayerDepth);
             continue;
         }
-        let decoders: Vec<String> = value.decoders.iter().map(|d| d.to_string()).collect();
+        let mut decoders: Vec<String> = value.decoders.iter().map(|d| d.to_string()).collect();
+        if decoders.is_empty() {
+            // Markup held in a plain string literal (echoed or written into the page).
+            decoders.push("string literal".into());
+        }
         let (nested_units, prefix) = nested(kind, bytes);
         let mut inner = FileScan::default();
         for u in &nested_units.units {

@@ -1,16 +1,15 @@
 //! Stage 5: running compiled rules on a file's units, recursing into decoded payloads, and
 //! evaluating composites over the whole file.
 
+mod flow;
 mod layers;
 mod predicates;
 
 use std::ops::{ControlFlow, Range};
-use std::time::Instant;
 
 use tree_sitter::{QueryCursor, QueryCursorOptions, StreamingIterator};
 
 use crate::fold::{Budget, Folder, LimitHit};
-use crate::lang::Lang;
 use crate::parse::{self, ParseError};
 use crate::rules::{RuleSet, Severity};
 use crate::units::{FileUnits, Unit};
@@ -181,14 +180,4 @@ pub fn reported_hits(rules: &RuleSet, mut hits: Vec<Hit>) -> Vec<Hit> {
     });
     hits.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.layers == b.layers);
     hits
-}
-
-#[allow(dead_code)]
-fn elapsed_ms(t: Instant) -> u128 {
-    t.elapsed().as_millis()
-}
-
-#[allow(dead_code)]
-fn lang_of(unit: &Unit) -> Lang {
-    unit.lang
 }

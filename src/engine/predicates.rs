@@ -6,7 +6,8 @@ use std::ops::Range;
 
 use tree_sitter::{Node, QueryMatch};
 
-use crate::fold::{decoders, walk_preorder, Folded, Folder};
+use super::flow::FlowIndex;
+use crate::fold::{decoders, Folded, Folder};
 use crate::lang::Lang;
 use crate::rules::compile::{CompiledConstraint, CompiledQuery, Rule};
 use crate::rules::vocabulary;
@@ -19,10 +20,9 @@ pub struct UnitFacts<'f, 'a> {
     text: &'a [u8],
     lang: Lang,
     marks: Vec<Vec<Range<usize>>>,
-    /// Identifier-like occurrences (name, span), sorted by start.
-    names: OnceCell<Vec<(String, Range<usize>)>>,
-    assignments: OnceCell<Vec<(String, Range<usize>)>>,
-    tainted: HashMap<Vec<usize>, HashSet<String>>,
+    flow: OnceCell<FlowIndex>,
+    /// Tainted variables, per set of source rules.
+    tainted: HashMap<Vec<usize>, HashSet<(usize, String)>>,
 }
 
 impl<'f, 'a> UnitFacts<'f, 'a> {
@@ -39,8 +39,7 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
             text,
             lang,
             marks: vec![Vec::new(); rule_count],
-            names: OnceCell::new(),
-            assignments: OnceCell::new(),
+            flow: OnceCell::new(),
             tainted: HashMap::new(),
         }
     }
@@ -176,6 +175,9 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         {
             return false;
         }
+        if !c.is.is_empty() && !c.is.iter().any(|&j| self.marks[j].contains(&range)) {
+            return false;
+        }
         let around = |r: &Range<usize>| r.start <= range.start && r.end >= range.end;
         if !c.inside.is_empty() && !c.inside.iter().any(|&j| self.marks[j].iter().any(around)) {
             return false;
@@ -186,7 +188,7 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         {
             return false;
         }
-        if !c.tainted_by.is_empty() && !self.tainted(&c.tainted_by, range) {
+        if !c.tainted_by.is_empty() && !self.tainted(&c.tainted_by, &c.sanitized_by, range) {
             return false;
         }
         true
@@ -194,92 +196,41 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
 
     /// Does data from a match of `sources` reach `range`: a match inside it, or a variable
     /// (transitively) assigned from one?
-    fn tainted(&mut self, sources: &[usize], range: Range<usize>) -> bool {
+    fn tainted(&mut self, sources: &[usize], sanitizers: &[usize], range: Range<usize>) -> bool {
+        let blocked: Vec<Range<usize>> = sanitizers
+            .iter()
+            .flat_map(|&s| self.marks[s].iter().cloned())
+            .collect();
+        let inside_any =
+            |r: &Range<usize>| blocked.iter().any(|b| r.start >= b.start && r.end <= b.end);
         let source_spans: Vec<Range<usize>> = sources
             .iter()
             .flat_map(|&s| self.marks[s].iter().cloned())
+            .filter(|r| !inside_any(r))
             .collect();
         if source_spans.is_empty() {
             return false;
         }
-        let inside = |outer: &Range<usize>, inner: &Range<usize>| {
-            inner.start >= outer.start && inner.end <= outer.end
-        };
-        if source_spans.iter().any(|s| inside(&range, s)) {
+        if source_spans
+            .iter()
+            .any(|s| s.start >= range.start && s.end <= range.end)
+        {
             return true;
         }
-        if !self.tainted.contains_key(sources) {
-            let names = self.tainted_names(&source_spans);
-            self.tainted.insert(sources.to_vec(), names);
-        }
-        let tainted = &self.tainted[sources];
-        if tainted.is_empty() {
-            return false;
-        }
-        self.names_in(&range).any(|n| tainted.contains(n))
-    }
-
-    fn tainted_names(&self, source_spans: &[Range<usize>]) -> HashSet<String> {
-        let assignments = self.assignments.get_or_init(|| {
-            self.folder
-                .assignments()
-                .into_iter()
-                .map(|(name, value)| (name, value.byte_range()))
-                .collect()
-        });
-        let mut tainted: HashSet<String> = HashSet::new();
-        loop {
-            let mut changed = false;
-            for (name, value) in assignments {
-                if tainted.contains(name) {
-                    continue;
-                }
-                let from_source = source_spans
-                    .iter()
-                    .any(|s| s.start >= value.start && s.end <= value.end);
-                if from_source || self.names_in(value).any(|n| tainted.contains(n)) {
-                    tainted.insert(name.clone());
-                    changed = true;
-                }
-            }
-            if !changed {
-                return tainted;
-            }
-        }
-    }
-
-    fn names_in<'s>(&'s self, range: &Range<usize>) -> impl Iterator<Item = &'s str> + 's {
-        let names = self.names.get_or_init(|| self.collect_names());
-        let start = names.partition_point(|(_, r)| r.start < range.start);
-        let end = range.end;
-        names[start..]
+        let flow = self
+            .flow
+            .get_or_init(|| FlowIndex::build(self.folder, self.root, self.text, self.lang));
+        let key: Vec<usize> = sources
             .iter()
-            .take_while(move |(_, r)| r.start < end)
-            .filter(move |(_, r)| r.end <= end)
-            .map(|(n, _)| n.as_str())
-    }
-
-    fn collect_names(&self) -> Vec<(String, Range<usize>)> {
-        let mut out = Vec::new();
-        let kinds: &[&str] = match self.lang {
-            Lang::Javascript => &[
-                "identifier",
-                "member_expression",
-                "subscript_expression",
-                "shorthand_property_identifier",
-            ],
-            Lang::Php => &["variable_name"],
-        };
-        walk_preorder(self.root, |n| {
-            if kinds.contains(&n.kind()) {
-                let t = String::from_utf8_lossy(self.node_text(n)).into_owned();
-                // `$a['k']`: the variable is `$a`; member texts are matched whole.
-                out.push((t, n.byte_range()));
-            }
-            true
-        });
-        out.sort_by_key(|(_, r)| (r.start, std::cmp::Reverse(r.end)));
-        out
+            .chain([&usize::MAX])
+            .chain(sanitizers)
+            .copied()
+            .collect();
+        let tainted = self
+            .tainted
+            .entry(key)
+            .or_insert_with(|| flow.tainted(&source_spans, &blocked));
+        flow.reaches(&range, tainted, &blocked)
     }
 
     /// Replaces `{capture}`, `{capture.value}`, `{capture.callee}`, `{capture.decoders}`.

@@ -117,7 +117,7 @@ impl Budget {
             self.hit(LimitHit::EvalSteps);
             return false;
         }
-        if s % 4096 == 0 && self.out_of_time() {
+        if s.is_multiple_of(4096) && self.out_of_time() {
             return false;
         }
         true

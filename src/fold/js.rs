@@ -13,7 +13,7 @@ use tree_sitter::Node;
 
 use super::budget::{Budget, LimitHit};
 use super::decoders;
-use super::value::{integer_to_radix, number_to_string, Folded, Value};
+use super::value::{integer_to_radix, Folded, Value};
 use super::walk::preorder;
 
 /// Objects whose members are globals: `window.eval` is `eval`.
@@ -203,6 +203,15 @@ impl<'a> JsFolder<'a> {
     pub fn payload_candidates(&self) -> Vec<Node<'a>> {
         let mut out = Vec::new();
         preorder(self.root, |n| {
+            if matches!(n.kind(), "string" | "template_string") {
+                // Markup with scripts written from JavaScript is scanned as markup.
+                if memchr::memmem::find(&self.src[n.byte_range()].to_ascii_lowercase(), b"<script")
+                    .is_some()
+                {
+                    out.push(n);
+                }
+                return false;
+            }
             if n.kind() != "call_expression" {
                 return true;
             }
@@ -1164,27 +1173,17 @@ impl<'a> JsFolder<'a> {
     }
 }
 
-/// `X.constructor.constructor` is `Function`; `.call`/`.apply` call the function itself.
-fn normalise_name(mut name: String) -> String {
-    loop {
-        if let Some(stripped) = name
-            .strip_suffix(".call")
-            .or_else(|| name.strip_suffix(".apply"))
-        {
-            if stripped != "String.fromCharCode" {
-                name = stripped.to_string();
-                continue;
+/// `X.constructor.constructor` is `Function`; `eval.call(…)` and `Function.apply(…)` call them.
+fn normalise_name(name: String) -> String {
+    for suffix in [".call", ".apply"] {
+        if let Some(base) = name.strip_suffix(suffix) {
+            if base == "eval" || base == "Function" {
+                return base.to_string();
             }
         }
-        break;
     }
     if name.ends_with(".constructor.constructor") || name == "Function.prototype.constructor" {
         return "Function".into();
-    }
-    if let Some(rest) = name.strip_prefix("new ") {
-        if rest == "Function()" {
-            return "Function".into();
-        }
     }
     name
 }
@@ -1430,9 +1429,4 @@ fn js_code_at(s: &[u8], i: usize) -> Option<u32> {
         return s.get(i).map(|&c| c as u32);
     }
     String::from_utf8_lossy(s).chars().nth(i).map(|c| c as u32)
-}
-
-#[allow(dead_code)]
-fn num_text(n: f64) -> String {
-    number_to_string(n)
 }

@@ -167,6 +167,18 @@ impl<'a> PhpFolder<'a> {
     pub fn payload_candidates(&self) -> Vec<Node<'a>> {
         let mut out = Vec::new();
         preorder(self.root, |n| {
+            if matches!(
+                n.kind(),
+                "string" | "encapsed_string" | "heredoc" | "nowdoc"
+            ) {
+                // Markup with scripts echoed from PHP is scanned as markup.
+                if memchr::memmem::find(&self.src[n.byte_range()].to_ascii_lowercase(), b"<script")
+                    .is_some()
+                {
+                    out.push(n);
+                }
+                return false;
+            }
             if n.kind() != "function_call_expression" {
                 return true;
             }

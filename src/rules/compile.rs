@@ -29,6 +29,8 @@ pub struct CompiledConstraint {
     pub contains: Vec<usize>,
     pub not_contains: Vec<usize>,
     pub tainted_by: Vec<usize>,
+    pub sanitized_by: Vec<usize>,
+    pub is: Vec<usize>,
     pub inside: Vec<usize>,
     pub not_inside: Vec<usize>,
     /// Rule ids as written, resolved to indexes by `RuleSet::new`.
@@ -40,6 +42,8 @@ struct ConstraintRefs {
     contains: Vec<String>,
     not_contains: Vec<String>,
     tainted_by: Vec<String>,
+    sanitized_by: Vec<String>,
+    is: Vec<String>,
     inside: Vec<String>,
     not_inside: Vec<String>,
 }
@@ -263,6 +267,8 @@ fn compile_constraint(
             contains: c.contains.clone().unwrap_or_default(),
             not_contains: c.not_contains.clone().unwrap_or_default(),
             tainted_by: c.tainted_by.clone().unwrap_or_default(),
+            sanitized_by: c.sanitized_by.clone().unwrap_or_default(),
+            is: c.is.clone().unwrap_or_default(),
             inside: c.inside.clone().unwrap_or_default(),
             not_inside: c.not_inside.clone().unwrap_or_default(),
         },
@@ -313,6 +319,8 @@ impl RuleSet {
                     c.contains = resolve(&c.refs.contains, &mut my_deps)?;
                     c.not_contains = resolve(&c.refs.not_contains, &mut my_deps)?;
                     c.tainted_by = resolve(&c.refs.tainted_by, &mut my_deps)?;
+                    c.sanitized_by = resolve(&c.refs.sanitized_by, &mut my_deps)?;
+                    c.is = resolve(&c.refs.is, &mut my_deps)?;
                     c.inside = resolve(&c.refs.inside, &mut my_deps)?;
                     c.not_inside = resolve(&c.refs.not_inside, &mut my_deps)?;
                 }

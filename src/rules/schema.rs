@@ -118,6 +118,10 @@ pub struct Constraint {
     /// Data from a match of one of these rules reaches the capture: directly, or through
     /// variables assigned from it (flow inside the unit).
     pub tainted_by: Option<Vec<String>>,
+    /// Matches of these rules stop the flow of `tainted-by` (escaping, casts, validation).
+    pub sanitized_by: Option<Vec<String>>,
+    /// The capture's node is exactly a match of one of these rules.
+    pub is: Option<Vec<String>>,
     /// The capture's node lies inside a match of one of these rules.
     pub inside: Option<Vec<String>>,
     pub not_inside: Option<Vec<String>>,

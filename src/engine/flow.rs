@@ -1,0 +1,195 @@
+//! Data flow inside a unit, for the `tainted-by` predicate.
+//!
+//! Flow-insensitive and name-based, but scope-aware: a variable is identified by its name and
+//! the function that owns it. In PHP a function sees only its own variables; in JavaScript an
+//! assignment without a declaration writes the nearest enclosing declaration (or the global),
+//! and a use sees every enclosing function's variables.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use tree_sitter::Node;
+
+use crate::fold::{walk_preorder, Folder};
+use crate::lang::Lang;
+
+type Key = (usize, String);
+
+pub struct FlowIndex {
+    lang: Lang,
+    /// Function scopes: byte range and parent scope (scope 0 is the whole unit).
+    scopes: Vec<(Range<usize>, usize)>,
+    /// Name occurrences (text, span, innermost scope), sorted by start.
+    names: Vec<(String, Range<usize>, usize)>,
+    /// Assignments: the variable written and the span of the value.
+    assignments: Vec<(Key, Range<usize>)>,
+}
+
+fn is_scope(kind: &str) -> bool {
+    matches!(
+        kind,
+        "function_declaration"
+            | "function_expression"
+            | "arrow_function"
+            | "method_definition"
+            | "generator_function"
+            | "generator_function_declaration"
+            | "function_definition"
+            | "method_declaration"
+            | "anonymous_function"
+    )
+}
+
+impl FlowIndex {
+    pub fn build(folder: &Folder, root: Node, text: &[u8], lang: Lang) -> FlowIndex {
+        let mut scopes = vec![(root.byte_range(), 0usize)];
+        let mut names = Vec::new();
+        let mut declared: HashSet<Key> = HashSet::new();
+        let mut stack: Vec<usize> = vec![0];
+        let name_kinds: &[&str] = match lang {
+            Lang::Javascript => &[
+                "identifier",
+                "member_expression",
+                "subscript_expression",
+                "shorthand_property_identifier",
+            ],
+            Lang::Php => &["variable_name"],
+        };
+        walk_preorder(root, |n| {
+            while stack.len() > 1 && scopes[*stack.last().unwrap_or(&0)].0.end <= n.start_byte() {
+                stack.pop();
+            }
+            let current = *stack.last().unwrap_or(&0);
+            if is_scope(n.kind()) {
+                scopes.push((n.byte_range(), current));
+                let id = scopes.len() - 1;
+                stack.push(id);
+                // Parameters belong to the new scope.
+                if let Some(params) = n
+                    .child_by_field_name("parameters")
+                    .or_else(|| n.child_by_field_name("parameter"))
+                {
+                    walk_preorder(params, |p| {
+                        if matches!(p.kind(), "identifier" | "variable_name") {
+                            declared.insert((
+                                id,
+                                String::from_utf8_lossy(&text[p.byte_range()]).into_owned(),
+                            ));
+                        }
+                        true
+                    });
+                }
+                return true;
+            }
+            if n.kind() == "variable_declarator" {
+                if let Some(name) = n.child_by_field_name("name") {
+                    declared.insert((
+                        current,
+                        String::from_utf8_lossy(&text[name.byte_range()]).into_owned(),
+                    ));
+                }
+            }
+            if name_kinds.contains(&n.kind()) {
+                names.push((
+                    String::from_utf8_lossy(&text[n.byte_range()]).into_owned(),
+                    n.byte_range(),
+                    current,
+                ));
+            }
+            true
+        });
+        names.sort_by_key(|(_, r, _)| (r.start, std::cmp::Reverse(r.end)));
+        let mut index = FlowIndex {
+            lang,
+            scopes,
+            names,
+            assignments: Vec::new(),
+        };
+        let assignments = folder
+            .assignments()
+            .into_iter()
+            .map(|(name, value)| {
+                let scope = index.scope_at(value.start_byte());
+                let owner = match lang {
+                    Lang::Php => scope,
+                    Lang::Javascript => index
+                        .chain(scope)
+                        .find(|s| declared.contains(&(*s, name.clone())))
+                        .unwrap_or(0),
+                };
+                ((owner, name), value.byte_range())
+            })
+            .collect();
+        index.assignments = assignments;
+        index
+    }
+
+    fn scope_at(&self, pos: usize) -> usize {
+        // Scopes are in document order; the innermost containing one is the last that contains.
+        self.scopes
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, (r, _))| r.start <= pos && pos < r.end)
+            .map_or(0, |(i, _)| i)
+    }
+
+    fn chain(&self, scope: usize) -> impl Iterator<Item = usize> + '_ {
+        let mut next = Some(scope);
+        std::iter::from_fn(move || {
+            let s = next?;
+            next = if s == 0 { None } else { Some(self.scopes[s].1) };
+            Some(s)
+        })
+    }
+
+    /// Does any name occurrence inside `range` refer to a tainted variable?
+    /// Occurrences inside a `blocked` span (a sanitizer call) do not count.
+    pub fn reaches(
+        &self,
+        range: &Range<usize>,
+        tainted: &HashSet<Key>,
+        blocked: &[Range<usize>],
+    ) -> bool {
+        if tainted.is_empty() {
+            return false;
+        }
+        let start = self
+            .names
+            .partition_point(|(_, r, _)| r.start < range.start);
+        self.names[start..]
+            .iter()
+            .take_while(|(_, r, _)| r.start < range.end)
+            .filter(|(_, r, _)| r.end <= range.end)
+            .filter(|(_, r, _)| !blocked.iter().any(|b| r.start >= b.start && r.end <= b.end))
+            .any(|(name, _, scope)| match self.lang {
+                Lang::Php => tainted.contains(&(*scope, name.clone())),
+                Lang::Javascript => self
+                    .chain(*scope)
+                    .any(|s| tainted.contains(&(s, name.clone()))),
+            })
+    }
+
+    /// Variables (transitively) assigned from one of `source_spans`.
+    pub fn tainted(&self, source_spans: &[Range<usize>], blocked: &[Range<usize>]) -> HashSet<Key> {
+        let mut tainted: HashSet<Key> = HashSet::new();
+        loop {
+            let mut changed = false;
+            for (key, value) in &self.assignments {
+                if tainted.contains(key) {
+                    continue;
+                }
+                let from_source = source_spans
+                    .iter()
+                    .any(|s| s.start >= value.start && s.end <= value.end);
+                if from_source || self.reaches(value, &tainted, blocked) {
+                    tainted.insert(key.clone());
+                    changed = true;
+                }
+            }
+            if !changed {
+                return tainted;
+            }
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! The command line as a user meets it: formats, exit codes, fixtures, SARIF validity.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn skimlint() -> Command {
+    let mut c = Command::cargo_bin("skimlint").unwrap();
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn clean_fixture_trees_exit_zero() {
+    for tree in ["magento2-clean", "woocommerce-clean", "shopify-dawn-clean"] {
+        skimlint()
+            .args(["check", &fixture(tree), "--format", "concise"])
+            .assert()
+            .code(0)
+            .stdout("");
+    }
+}
+
+#[test]
+fn infected_fixture_trees_are_caught() {
+    let expect = [
+        (
+            "magento2-infected",
+            vec![
+                "js/card-data-exfiltration",
+                "php/eval-of-request-data",
+                "php/computed-dangerous-function",
+            ],
+        ),
+        (
+            "woocommerce-infected",
+            vec!["js/eval-of-decoded-string", "php/eval-of-request-data"],
+        ),
+        ("shopify-infected", vec!["js/card-data-exfiltration"]),
+    ];
+    for (tree, rules) in expect {
+        let out = skimlint()
+            .args(["check", &fixture(tree), "--format", "concise"])
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).unwrap();
+        for r in rules {
+            assert!(
+                text.contains(&format!("[{r}]")),
+                "{tree}: {r} not reported in\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn finding_inside_a_template_script_points_at_the_original_line() {
+    let out = skimlint()
+        .args([
+            "check",
+            &fixture("shopify-infected/layout/theme.liquid"),
+            "--format",
+            "concise",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    // navigator.sendBeacon(...) is on line 9, column 50 of the .liquid file.
+    assert!(
+        text.contains("theme.liquid:9:50: error[js/card-data-exfiltration]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn fail_on_controls_the_exit_code() {
+    let tree = fixture("magento2-infected");
+    skimlint()
+        .args(["check", &tree, "--format", "json", "--fail-on", "none"])
+        .assert()
+        .code(0);
+    skimlint()
+        .args(["check", &tree, "--format", "json", "--fail-on", "error"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    skimlint()
+        .args(["check", "--format", "nope"])
+        .assert()
+        .code(2);
+    skimlint()
+        .args(["check", "/definitely/not/here"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn broken_rule_file_is_reported_with_position_and_exit_two() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "id = \"js/x\"\nseverity = \"loud\"\n",
+    )
+    .unwrap();
+    skimlint()
+        .args([
+            "check",
+            &fixture("woocommerce-clean"),
+            "--rules",
+            dir.path().to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml:2:"));
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "id = \"js/x\"\nseverity = \"error\"\nlanguages = [\"javascript\"]\nsummary = \"s\"\nmessage = \"m\"\nhelp = \"h\"\nquery = '(call_expression (nonsense))'\n",
+    )
+    .unwrap();
+    skimlint()
+        .args(["rules", "list", "--rules", dir.path().to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("bad.toml:7:")
+                .and(predicate::str::contains("query does not compile")),
+        );
+}
+
+#[test]
+fn json_output_is_stable_and_deterministic_across_thread_counts() {
+    let tree = fixture("magento2-infected");
+    let run = |threads: &str| {
+        skimlint()
+            .args(["check", &tree, "--format", "json", "--threads", threads])
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("1"));
+    let doc: serde_json::Value = serde_json::from_slice(&one).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        for key in [
+            "rule_id",
+            "severity",
+            "message",
+            "location",
+            "fingerprint",
+            "layers",
+        ] {
+            assert!(f.get(key).is_some(), "finding lacks {key}: {f}");
+        }
+    }
+}
+
+#[test]
+fn decoded_layers_show_in_every_format() {
+    let tree = fixture("woocommerce-infected");
+    let get = |format: &str| {
+        String::from_utf8(
+            skimlint()
+                .args(["check", &tree, "--format", format])
+                .assert()
+                .code(1)
+                .get_output()
+                .stdout
+                .clone(),
+        )
+        .unwrap()
+    };
+    assert!(get("concise").contains("[decoded: string literal]"));
+    assert!(get("json").contains("\"scanned_as\": \"markup\""));
+    assert!(get("sarif").contains("codeFlows"));
+    assert!(get("github").contains("Found inside a decoded payload"));
+    assert!(get("full").contains("layer 1"));
+}
+
+#[test]
+fn github_annotations_have_the_workflow_command_shape() {
+    let out = skimlint()
+        .args(["check", &fixture("shopify-infected"), "--format", "github"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.lines().any(|l| l.starts_with("::error file=")
+            && l.contains(",line=9,col=50,")
+            && l.contains("title=skimlint js/card-data-exfiltration::")),
+        "{text}"
+    );
+}
+
+#[test]
+fn full_format_shows_excerpt_rule_and_help() {
+    let out = skimlint()
+        .args(["check", &fixture("magento2-infected"), "--format", "full"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("php/eval-of-request-data"));
+    assert!(
+        text.contains("$f($_COOKIE[\"c\"]);"),
+        "excerpt missing:\n{text}"
+    );
+    assert!(text.contains("skimlint rules explain"));
+    assert!(
+        !text.contains('\u{1b}'),
+        "colour escape written although NO_COLOR is set"
+    );
+}
+
+#[test]
+fn rules_list_and_explain() {
+    skimlint()
+        .args(["rules", "list"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("js/eval-of-decoded-string"));
+    skimlint()
+        .args(["rules", "explain", "php/card-data-exfiltration"])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("getCcNumber")
+                .and(predicate::str::contains("security-severity: 9.8")),
+        );
+    skimlint()
+        .args(["rules", "explain", "no/such-rule"])
+        .assert()
+        .code(2);
+    skimlint()
+        .args(["rules", "test"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(" passed, 0 failed"));
+}
+
+fn sarif_schema() -> Option<serde_json::Value> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    let registry = home.join("registry").join("src");
+    for index in std::fs::read_dir(registry).ok()?.flatten() {
+        let p = index
+            .path()
+            .join("serde-sarif-0.8.0")
+            .join("src")
+            .join("schema.json");
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            return serde_json::from_str(&text).ok();
+        }
+    }
+    None
+}
+
+#[test]
+fn sarif_validates_against_the_official_schema_and_has_what_github_needs() {
+    let out = skimlint()
+        .args(["check", &fixture("magento2-infected"), "--format", "sarif"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let schema = sarif_schema().expect("serde-sarif's schema.json in the cargo registry");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "SARIF invalid: {errors:?}");
+    let run = &doc["runs"][0];
+    assert_eq!(doc["version"], "2.1.0");
+    for rule in run["tool"]["driver"]["rules"].as_array().unwrap() {
+        assert!(
+            rule["help"]["markdown"].is_string() && rule["shortDescription"]["text"].is_string()
+        );
+        assert!(
+            rule["properties"]["security-severity"].is_string(),
+            "{}",
+            rule["id"]
+        );
+        assert!(rule["properties"]["precision"].is_string());
+    }
+    for result in run["results"].as_array().unwrap() {
+        let loc = &result["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert!(!loc["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .starts_with('/'));
+        assert!(
+            loc["region"]["startLine"].as_i64().unwrap() >= 1
+                && loc["region"]["startColumn"].as_i64().unwrap() >= 1
+        );
+        assert!(result["partialFingerprints"]["primaryLocationLineHash"].is_string());
+    }
+    // Fingerprints are the same on a second run.
+    let again = skimlint()
+        .args(["check", &fixture("magento2-infected"), "--format", "sarif"])
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(out, again);
+}
