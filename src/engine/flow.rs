@@ -46,6 +46,11 @@ impl FlowIndex {
         let mut names = Vec::new();
         let mut declared: HashSet<Key> = HashSet::new();
         let mut stack: Vec<usize> = vec![0];
+        // Functions by name (scope, parameter names) and calls by callee name (argument spans),
+        // so arguments flow into parameters (interprocedural, inside the unit).
+        let mut functions: Vec<(String, usize, Vec<String>)> = Vec::new();
+        let mut calls: Vec<(String, Vec<Range<usize>>)> = Vec::new();
+        let txt = |n: Node| String::from_utf8_lossy(&text[n.byte_range()]).into_owned();
         let name_kinds: &[&str] = match lang {
             Lang::Javascript => &[
                 "identifier",
@@ -65,21 +70,43 @@ impl FlowIndex {
                 let id = scopes.len() - 1;
                 stack.push(id);
                 // Parameters belong to the new scope.
-                if let Some(params) = n
+                let mut params = Vec::new();
+                if let Some(list) = n
                     .child_by_field_name("parameters")
                     .or_else(|| n.child_by_field_name("parameter"))
                 {
-                    walk_preorder(params, |p| {
+                    walk_preorder(list, |p| {
                         if matches!(p.kind(), "identifier" | "variable_name") {
-                            declared.insert((
-                                id,
-                                String::from_utf8_lossy(&text[p.byte_range()]).into_owned(),
-                            ));
+                            declared.insert((id, txt(p)));
+                            params.push(txt(p));
+                            return false;
                         }
                         true
                     });
                 }
+                if let Some(name) = n.child_by_field_name("name") {
+                    functions.push((txt(name).to_ascii_lowercase(), id, params));
+                }
                 return true;
+            }
+            let callee = match n.kind() {
+                "call_expression" => n
+                    .child_by_field_name("function")
+                    .filter(|f| f.kind() == "identifier"),
+                "function_call_expression" => n
+                    .child_by_field_name("function")
+                    .filter(|f| f.kind() == "name"),
+                "member_call_expression" | "scoped_call_expression" => {
+                    n.child_by_field_name("name")
+                }
+                _ => None,
+            };
+            if let (Some(callee), Some(args)) = (callee, n.child_by_field_name("arguments")) {
+                let spans = args
+                    .named_children(&mut args.walk())
+                    .map(|a| a.byte_range())
+                    .collect();
+                calls.push((txt(callee).to_ascii_lowercase(), spans));
             }
             if n.kind() == "variable_declarator" {
                 if let Some(name) = n.child_by_field_name("name") {
@@ -120,6 +147,14 @@ impl FlowIndex {
                 ((owner, name), value.byte_range())
             })
             .collect();
+        let mut assignments: Vec<(Key, Range<usize>)> = assignments;
+        for (callee, args) in &calls {
+            for (_, scope, params) in functions.iter().filter(|(name, _, _)| name == callee) {
+                for (param, arg) in params.iter().zip(args) {
+                    assignments.push(((*scope, param.clone()), arg.clone()));
+                }
+            }
+        }
         index.assignments = assignments;
         index
     }

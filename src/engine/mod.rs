@@ -134,10 +134,16 @@ pub(crate) fn scan_unit(
 fn composites(rules: &RuleSet, scan: &mut FileScan) {
     for &ri in &rules.order {
         let rule = &rules.rules[ri];
-        let Some((all, any, min_any)) = &rule.composite else {
+        let Some((all, any, min_any, counts)) = &rule.composite else {
             continue;
         };
-        let first = |id: usize| scan.hits.iter().find(|h| h.rule == id).cloned();
+        let first = |id: usize| {
+            let need = counts.get(&id).copied().unwrap_or(1);
+            let n = scan.hits.iter().filter(|h| h.rule == id).count();
+            (n >= need)
+                .then(|| scan.hits.iter().find(|h| h.rule == id).cloned())
+                .flatten()
+        };
         let all_hits: Option<Vec<Hit>> = all.iter().map(|&i| first(i)).collect();
         let Some(all_hits) = all_hits else { continue };
         let any_hits: Vec<Hit> = any.iter().filter_map(|&i| first(i)).collect();

@@ -56,7 +56,13 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         q: &CompiledQuery,
         m: &QueryMatch<'_, 'a>,
     ) -> Option<(Range<usize>, String)> {
+        let quantifiers = q.query.capture_quantifiers(m.pattern_index);
         for (capture, _, c) in &q.constraints {
+            // A query may hold several patterns; a constraint on a capture that this pattern
+            // does not have does not apply to its matches.
+            if quantifiers.get(*capture as usize) == Some(&tree_sitter::CaptureQuantifier::Zero) {
+                continue;
+            }
             let nodes: Vec<Node<'a>> = m.nodes_for_capture_index(*capture).collect();
             if nodes.is_empty() || !nodes.iter().any(|n| self.holds(c, *n)) {
                 return None;
@@ -120,9 +126,16 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
             }
         }
         if let Some(re) = &c.value_regex {
-            match &value_text {
-                Some(v) if re.is_match(v) => {}
-                _ => return false,
+            let lossy;
+            let v = match &value_text {
+                Some(v) => Some(v.as_slice()),
+                None => {
+                    lossy = self.folder.value_lossy(n);
+                    lossy.as_deref()
+                }
+            };
+            if !v.is_some_and(|v| re.is_match(v)) {
+                return false;
             }
         }
         if let Some(re) = &c.value_not_regex {

@@ -80,6 +80,10 @@ impl<'a> JsFolder<'a> {
         f
     }
 
+    pub fn source(&self) -> &'a [u8] {
+        self.src
+    }
+
     fn text(&self, n: Node<'a>) -> &'a str {
         std::str::from_utf8(&self.src[n.byte_range()]).unwrap_or("")
     }
@@ -379,8 +383,56 @@ impl<'a> JsFolder<'a> {
         }
     }
 
+    /// `a + b + c + …` folded left to right without recursing down the left spine.
+    fn fold_plus_chain(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
+        let mut operands = Vec::new();
+        let mut left = node;
+        while left.kind() == "binary_expression"
+            && left
+                .child_by_field_name("operator")
+                .is_some_and(|o| self.text(o) == "+")
+        {
+            operands.push(left.child_by_field_name("right")?);
+            left = left.child_by_field_name("left")?;
+            if operands.len() > 100_000 || !self.budget.step() {
+                return None;
+            }
+        }
+        operands.push(left);
+        let mut acc: Option<Folded> = None;
+        for operand in operands.into_iter().rev() {
+            let v = self.fold(operand, env, d)?;
+            acc = Some(match acc {
+                None => v,
+                Some(l) => self.js_add(l, v)?,
+            });
+        }
+        acc
+    }
+
+    fn js_add(&self, l: Folded, r: Folded) -> Option<Folded> {
+        let numeric = |v: &Folded| matches!(v.value, Value::Num(_) | Value::Bool(_));
+        if numeric(&l) && numeric(&r) {
+            return Some(
+                Folded::num(l.as_num()? + r.as_num()?)
+                    .with_provenance_of(&l)
+                    .with_provenance_of(&r),
+            );
+        }
+        let mut s = l.to_text()?;
+        let rt = r.to_text()?;
+        if !self.budget.take_decoded(rt.len()) {
+            return None;
+        }
+        s.extend(rt);
+        Some(Folded::str(s).with_provenance_of(&l).with_provenance_of(&r))
+    }
+
     fn fold_binary(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
         let op = self.text(node.child_by_field_name("operator")?);
+        if op == "+" {
+            return self.fold_plus_chain(node, env, d);
+        }
         let left = node.child_by_field_name("left")?;
         let right = node.child_by_field_name("right")?;
         if op == "&&" || op == "||" {

@@ -40,6 +40,48 @@ impl<'a> Folder<'a> {
         }
     }
 
+    /// The value of a string concatenation with unknown parts replaced by NUL bytes, so that
+    /// `$root . "/x.php"` still tells a rule the path ends in `.php`. Falls back to `value`.
+    pub fn value_lossy(&self, node: Node<'a>) -> Option<Vec<u8>> {
+        if let Some(v) = self.value(node).and_then(|v| v.to_text()) {
+            return Some(v);
+        }
+        let (op, src) = match self {
+            Folder::Js(f) => ("+", f.source()),
+            Folder::Php(f) => (".", f.source()),
+        };
+        let is_concat = |n: Node| {
+            n.kind() == "binary_expression"
+                && n.child_by_field_name("operator")
+                    .is_some_and(|o| &src[o.byte_range()] == op.as_bytes())
+        };
+        let mut node = node;
+        while matches!(node.kind(), "argument" | "parenthesized_expression") {
+            node = node.named_child(node.named_child_count().checked_sub(1)? as u32)?;
+        }
+        if !is_concat(node) {
+            return None;
+        }
+        let mut operands = Vec::new();
+        let mut left = node;
+        while is_concat(left) {
+            operands.push(left.child_by_field_name("right")?);
+            left = left.child_by_field_name("left")?;
+            if operands.len() > 10_000 {
+                return None;
+            }
+        }
+        operands.push(left);
+        let mut out = Vec::new();
+        for operand in operands.into_iter().rev() {
+            match self.value(operand).and_then(|v| v.to_text()) {
+                Some(t) => out.extend(t),
+                None => out.push(0),
+            }
+        }
+        Some(out)
+    }
+
     /// The canonical name of the function a callee expression (or a call) resolves to.
     pub fn callee(&self, node: Node<'a>) -> Option<String> {
         match self {

@@ -57,6 +57,10 @@ impl<'a> PhpFolder<'a> {
         f
     }
 
+    pub fn source(&self) -> &'a [u8] {
+        self.src
+    }
+
     fn text(&self, n: Node<'a>) -> &'a str {
         std::str::from_utf8(&self.src[n.byte_range()]).unwrap_or("")
     }
@@ -171,10 +175,17 @@ impl<'a> PhpFolder<'a> {
                 n.kind(),
                 "string" | "encapsed_string" | "heredoc" | "nowdoc"
             ) {
-                // Markup with scripts echoed from PHP is scanned as markup.
-                if memchr::memmem::find(&self.src[n.byte_range()].to_ascii_lowercase(), b"<script")
-                    .is_some()
-                {
+                let lower = self.src[n.byte_range()].to_ascii_lowercase();
+                let holds = |needle: &[u8]| memchr::memmem::find(&lower, needle).is_some();
+                // Markup with scripts echoed from PHP, or PHP code kept in a string (injectors
+                // that splice a skimmer into core files), is scanned as what it holds.
+                let code_like = holds(b"<script")
+                    || holds(b"<?php")
+                    || holds(b"$_post[")
+                    || holds(b"$_get[")
+                    || holds(b"$_request[")
+                    || holds(b"$_cookie[");
+                if lower.len() > 24 && code_like {
                     out.push(n);
                 }
                 return false;
@@ -227,6 +238,13 @@ impl<'a> PhpFolder<'a> {
                 Some(Folded::str(trim_heredoc(self.text(body).as_bytes())))
             }
             "integer" => parse_php_int(self.text(node)).map(Folded::num),
+            // PHP < 8 reads an undefined constant as its own name: `base64_decode(SGVsbG8...)`.
+            "name"
+                if node.parent().is_some_and(|p| p.kind() == "argument")
+                    && self.text(node).len() >= 16 =>
+            {
+                Some(Folded::str(self.text(node).as_bytes().to_vec()))
+            }
             "float" => self
                 .text(node)
                 .replace('_', "")
@@ -358,8 +376,43 @@ impl<'a> PhpFolder<'a> {
         Some(out)
     }
 
+    /// `a . b . c . …` folded without recursing down the left spine: obfuscators build names
+    /// from hundreds of pieces, which would otherwise exceed the depth cap.
+    fn fold_concat_chain(&self, node: Node<'a>, d: usize) -> Option<Folded> {
+        let mut operands = Vec::new();
+        let mut left = node;
+        while left.kind() == "binary_expression"
+            && left
+                .child_by_field_name("operator")
+                .is_some_and(|o| self.text(o) == ".")
+        {
+            operands.push(left.child_by_field_name("right")?);
+            left = left.child_by_field_name("left")?;
+            if operands.len() > 100_000 || !self.budget.step() {
+                return None;
+            }
+        }
+        operands.push(left);
+        let mut out = Folded::str(Vec::new());
+        let mut bytes = Vec::new();
+        for operand in operands.into_iter().rev() {
+            let v = self.fold(operand, d)?;
+            let t = v.to_text()?;
+            if !self.budget.take_decoded(t.len()) {
+                return None;
+            }
+            bytes.extend(t);
+            out = out.with_provenance_of(&v);
+        }
+        out.value = Value::Str(bytes);
+        Some(out)
+    }
+
     fn fold_binary(&self, node: Node<'a>, d: usize) -> Option<Folded> {
         let op = self.text(node.child_by_field_name("operator")?);
+        if op == "." {
+            return self.fold_concat_chain(node, d);
+        }
         let l = self.fold(node.child_by_field_name("left")?, d)?;
         let r = self.fold(node.child_by_field_name("right")?, d)?;
         let prov = |v: Folded| v.with_provenance_of(&l).with_provenance_of(&r);
@@ -582,6 +635,8 @@ impl<'a> PhpFolder<'a> {
         };
         let raw = match node.kind() {
             "name" | "qualified_name" => self.text(node).to_string(),
+            // `${'_PO'.'ST'}` names a variable: its canonical name is `$_POST`.
+            "dynamic_variable_name" => return self.var_name(node).map(|n| format!("${n}")),
             _ => self.fold(node, 0)?.text_lossy()?,
         };
         let name = raw.trim().trim_start_matches('\\').to_ascii_lowercase();

@@ -62,7 +62,8 @@ pub struct Rule {
     pub meta: RuleFile,
     pub source_path: String,
     pub queries: Vec<CompiledQuery>,
-    pub composite: Option<(Vec<usize>, Vec<usize>, usize)>,
+    /// Resolved composite: all, any, min-any, and minimum match counts by rule index.
+    pub composite: Option<(Vec<usize>, Vec<usize>, usize, HashMap<usize, usize>)>,
 }
 
 impl Rule {
@@ -325,10 +326,21 @@ impl RuleSet {
                     c.not_inside = resolve(&c.refs.not_inside, &mut my_deps)?;
                 }
             }
-            if let Some(Composite { all, any, min_any }) = &rule.meta.composite {
+            if let Some(Composite {
+                all,
+                any,
+                min_any,
+                min_matches,
+            }) = &rule.meta.composite
+            {
                 let all_i = resolve(all, &mut my_deps)?;
                 let any_i = resolve(any, &mut my_deps)?;
-                rule.composite = Some((all_i, any_i, min_any.unwrap_or(1)));
+                let ids: Vec<String> = min_matches.keys().cloned().collect();
+                let counts = resolve(&ids, &mut my_deps)?
+                    .into_iter()
+                    .zip(min_matches.values().copied())
+                    .collect();
+                rule.composite = Some((all_i, any_i, min_any.unwrap_or(1), counts));
             }
             deps[i] = my_deps;
         }

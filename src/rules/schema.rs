@@ -137,6 +137,10 @@ pub struct Composite {
     #[serde(default)]
     pub any: Vec<String>,
     pub min_any: Option<usize>,
+    /// Rules that must match at least this many times in the file (default once), e.g. a web
+    /// shell probes several execution functions where ordinary code checks one.
+    #[serde(default)]
+    pub min_matches: std::collections::BTreeMap<String, usize>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
