@@ -134,11 +134,12 @@ pub(crate) fn scan_unit(
 fn composites(rules: &RuleSet, scan: &mut FileScan) {
     for &ri in &rules.order {
         let rule = &rules.rules[ri];
-        let Some((all, any, min_any, counts)) = &rule.composite else {
+        let Some(composite) = &rule.composite else {
             continue;
         };
+        let (all, any, min_any) = (&composite.all, &composite.any, &composite.min_any);
         let first = |id: usize| {
-            let need = counts.get(&id).copied().unwrap_or(1);
+            let need = composite.min_matches.get(&id).copied().unwrap_or(1);
             let n = scan.hits.iter().filter(|h| h.rule == id).count();
             (n >= need)
                 .then(|| scan.hits.iter().find(|h| h.rule == id).cloned())

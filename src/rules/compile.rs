@@ -57,13 +57,22 @@ pub struct CompiledQuery {
     pub constraints: Vec<(u32, String, CompiledConstraint)>,
 }
 
+/// A composite with rule ids resolved to indexes.
+#[derive(Debug)]
+pub struct CompiledComposite {
+    pub all: Vec<usize>,
+    pub any: Vec<usize>,
+    pub min_any: usize,
+    /// Minimum number of matches per rule index (absent: one).
+    pub min_matches: HashMap<usize, usize>,
+}
+
 #[derive(Debug)]
 pub struct Rule {
     pub meta: RuleFile,
     pub source_path: String,
     pub queries: Vec<CompiledQuery>,
-    /// Resolved composite: all, any, min-any, and minimum match counts by rule index.
-    pub composite: Option<(Vec<usize>, Vec<usize>, usize, HashMap<usize, usize>)>,
+    pub composite: Option<CompiledComposite>,
 }
 
 impl Rule {
@@ -340,7 +349,12 @@ impl RuleSet {
                     .into_iter()
                     .zip(min_matches.values().copied())
                     .collect();
-                rule.composite = Some((all_i, any_i, min_any.unwrap_or(1), counts));
+                rule.composite = Some(CompiledComposite {
+                    all: all_i,
+                    any: any_i,
+                    min_any: min_any.unwrap_or(1),
+                    min_matches: counts,
+                });
             }
             deps[i] = my_deps;
         }
