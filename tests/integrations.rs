@@ -469,3 +469,24 @@ fn diff_reports_only_what_the_new_version_adds() {
     let (code, _, _) = run(root, &["diff", "v1", "nope"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn the_readme_configuration_example_is_valid() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("```toml\n# Files to scan")
+        .expect("configuration example in README.md")
+        + "```toml\n".len();
+    let example = &readme[start..start + readme[start..].find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "skimlint.toml", example);
+    std::fs::create_dir_all(root.join("skimlint-rules")).unwrap();
+    write(root, "app/a.js", SKIMMER_JS);
+    write(root, "vendor/a.js", SKIMMER_JS);
+    let (code, out, err) = run(root, &["check", ".", "--format", "concise"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with("app/a.js:"), "{out}");
+}
