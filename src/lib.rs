@@ -5,6 +5,9 @@
 //! `discover` → `units` → `parse` → `fold` → `engine` (with `rules`) → `report`,
 //! orchestrated by `scan`.
 
+pub mod baseline;
+pub mod config;
+pub mod diff;
 pub mod discover;
 pub mod engine;
 pub mod fold;
@@ -14,5 +17,6 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod suppress;
 pub mod testing;
 pub mod units;

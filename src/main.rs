@@ -1,15 +1,18 @@
 //! The `skimlint` command line.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use skimlint::baseline::Baseline;
+use skimlint::config::{self, Config};
 use skimlint::report::{self, Format};
 use skimlint::rules::{self, RuleSet, Severity};
 use skimlint::scan::{scan_paths, ScanOptions, ScanResult};
+use skimlint::suppress;
 use skimlint::testing;
 
 #[derive(Parser)]
@@ -27,6 +30,8 @@ struct Cli {
 enum Command {
     /// Scan files and folders (default: the current folder).
     Check(CheckArgs),
+    /// Report only the findings of NEW that OLD does not have (two versions of a theme/plugin).
+    Diff(DiffArgs),
     /// List, explain and test rules.
     Rules {
         #[command(subcommand)]
@@ -39,6 +44,29 @@ struct CheckArgs {
     /// Files or folders to scan.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    scan: ScanArgs,
+    /// Report only findings whose fingerprint is not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write the fingerprints of all current findings to FILE (JSON) and exit 0.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The old version (a folder).
+    old: PathBuf,
+    /// The new version (a folder); reported paths are relative to it.
+    new: PathBuf,
+    #[command(flatten)]
+    scan: ScanArgs,
+}
+
+/// Options shared by `check` and `diff`.
+#[derive(clap::Args)]
+struct ScanArgs {
     /// Output format. Default: `full` on a terminal, `concise` otherwise.
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -54,9 +82,18 @@ struct CheckArgs {
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Skip files larger than this many bytes.
+    /// Skip files larger than this many bytes (overrides the configuration file).
     #[arg(long, value_name = "BYTES")]
     max_file_size: Option<u64>,
+    /// Configuration file (default for `check`: the nearest skimlint.toml above the first path).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Do not look for a skimlint.toml (the scanned tree may have been written by an attacker).
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
+    /// Ignore skimlint-ignore comments: report everything (attackers can write them too).
+    #[arg(long)]
+    no_ignores: bool,
 }
 
 #[derive(Subcommand)]
@@ -109,6 +146,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Diff(args) => diff(args),
         Command::Rules { command } => rules_command(command),
     }
 }
@@ -127,25 +165,153 @@ fn load_rules(dirs: &[PathBuf]) -> Result<RuleSet, ExitCode> {
     })
 }
 
-fn check(args: CheckArgs) -> ExitCode {
-    let rules = match load_rules(&args.rules) {
-        Ok(r) => r,
-        Err(code) => return code,
+/// Rules, limits and filters for a scan: the configuration file (given, or found above
+/// `discover_from`), then the command line.
+fn prepare(
+    args: &ScanArgs,
+    discover_from: Option<&Path>,
+) -> Result<(RuleSet, ScanOptions), ExitCode> {
+    let config_path = match (&args.config, args.no_config, discover_from) {
+        (Some(p), _, _) => Some(p.clone()),
+        (None, false, Some(start)) => Config::discover(start),
+        _ => None,
     };
+    let config_error = |e: config::ConfigError| {
+        eprintln!("error: {}", e.plain());
+        if std::io::stderr().is_terminal() {
+            eprintln!("{:?}", miette::Report::new(e));
+        }
+        ExitCode::from(2)
+    };
+    let config = match config_path {
+        Some(p) => {
+            let c = Config::load(&p).map_err(config_error)?;
+            eprintln!("skimlint: using configuration {}", p.display());
+            Some(c)
+        }
+        None => None,
+    };
+    let mut dirs: Vec<PathBuf> = config
+        .as_ref()
+        .map(|c| c.rule_dirs.clone())
+        .unwrap_or_default();
+    dirs.extend(args.rules.iter().cloned());
+    let mut rules = load_rules(&dirs)?;
     let mut options = ScanOptions {
         threads: args.threads,
         ..Default::default()
     };
+    if let Some(c) = &config {
+        c.apply_rules(&mut rules).map_err(config_error)?;
+        c.apply_limits(&mut options.limits);
+        options.filter = c.filter.clone();
+        options.hosts = c.hosts.clone();
+    }
     if let Some(max) = args.max_file_size {
         options.limits.max_file_bytes = max;
     }
-    for p in &args.paths {
+    Ok((rules, options))
+}
+
+fn require_exists(paths: &[PathBuf]) -> Result<(), ExitCode> {
+    for p in paths {
         if std::fs::symlink_metadata(p).is_err() {
             eprintln!("error: {}: no such file or folder", p.display());
+            return Err(ExitCode::from(2));
+        }
+    }
+    Ok(())
+}
+
+/// A scan with the post-processing passes every command shares (suppressions).
+fn scan(paths: &[PathBuf], rules: &RuleSet, options: &ScanOptions, args: &ScanArgs) -> ScanResult {
+    let mut result = scan_paths(paths, rules, options);
+    if !args.no_ignores {
+        suppress::apply(&mut result, rules, options.limits.max_file_bytes);
+    }
+    result
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    if let Err(code) = require_exists(&args.paths) {
+        return code;
+    }
+    let (rules, options) = match prepare(&args.scan, args.paths.first().map(PathBuf::as_path)) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let baseline = match &args.baseline {
+        Some(p) => match Baseline::read(p) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let mut result = scan(&args.paths, &rules, &options, &args.scan);
+    if let Some(path) = &args.write_baseline {
+        let b = Baseline::from_findings(&result.findings);
+        if let Err(e) = b.write(path) {
+            eprintln!("error: {}: cannot write the baseline: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        eprintln!(
+            "skimlint: wrote {} fingerprints to {}",
+            b.findings.len(),
+            path.display()
+        );
+    }
+    if let Some(b) = &baseline {
+        let n = b.filter(&mut result);
+        if n > 0 {
+            eprintln!("skimlint: {n} findings in the baseline not shown");
+        }
+    }
+    let code = emit(&args.scan, &result, &rules, &args.paths);
+    // Writing a baseline accepts the current findings.
+    if args.write_baseline.is_some() && code == 1 {
+        return ExitCode::SUCCESS;
+    }
+    ExitCode::from(code)
+}
+
+fn diff(args: DiffArgs) -> ExitCode {
+    let roots = [args.old.clone(), args.new.clone()];
+    if let Err(code) = require_exists(&roots) {
+        return code;
+    }
+    for root in &roots {
+        if !root.is_dir() {
+            eprintln!("error: {}: diff compares two folders", root.display());
             return ExitCode::from(2);
         }
     }
-    let result = scan_paths(&args.paths, &rules, &options);
+    // Absolute roots: reported paths are relative to each root, so both versions match up.
+    let (old, new) = match (
+        std::path::absolute(&args.old),
+        std::path::absolute(&args.new),
+    ) {
+        (Ok(o), Ok(n)) => (o, n),
+        _ => {
+            eprintln!("error: cannot resolve the paths");
+            return ExitCode::from(2);
+        }
+    };
+    // No configuration discovery inside either tree: both are usually third-party code.
+    let (rules, options) = match prepare(&args.scan, None) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let before = scan(std::slice::from_ref(&old), &rules, &options, &args.scan);
+    let mut after = scan(std::slice::from_ref(&new), &rules, &options, &args.scan);
+    skimlint::diff::keep_new(&before, &mut after);
+    ExitCode::from(emit(&args.scan, &after, &rules, &[new]))
+}
+
+/// Renders the report, prints problems, and turns findings into the exit status.
+fn emit(args: &ScanArgs, result: &ScanResult, rules: &RuleSet, paths: &[PathBuf]) -> u8 {
     let stdout_tty = args.output.is_none() && std::io::stdout().is_terminal();
     let format = args.format.unwrap_or(if stdout_tty {
         Format::Full
@@ -154,9 +320,9 @@ fn check(args: CheckArgs) -> ExitCode {
     });
     let colour = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut buffer: Vec<u8> = Vec::new();
-    if let Err(e) = render(&mut buffer, format, &result, &rules, &args.paths, colour) {
+    if let Err(e) = render(&mut buffer, format, result, rules, paths, colour) {
         eprintln!("error: cannot render the report: {e}");
-        return ExitCode::from(2);
+        return 2;
     }
     let written = match &args.output {
         Some(path) => std::fs::write(path, &buffer),
@@ -164,7 +330,7 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     if let Err(e) = written {
         eprintln!("error: cannot write the report: {e}");
-        return ExitCode::from(2);
+        return 2;
     }
     // Files that could not be (fully) scanned: always on stderr, whatever the format.
     if !matches!(format, Format::Full | Format::Github) || args.output.is_some() {
@@ -180,7 +346,7 @@ fn check(args: CheckArgs) -> ExitCode {
         .fail_on
         .threshold()
         .is_some_and(|t| result.findings.iter().any(|f| f.severity >= t));
-    ExitCode::from(u8::from(failing))
+    u8::from(failing)
 }
 
 fn render(
@@ -282,11 +448,15 @@ fn rules_command(command: RulesCommand) -> ExitCode {
                 Ok(r) => r,
                 Err(c) => return c,
             };
-            let Some(r) = set.get(&id) else {
+            let meta = suppress::meta_rules();
+            let Some(m) = set
+                .get(&id)
+                .map(|r| &r.meta)
+                .or_else(|| meta.iter().find(|m| m.id == id))
+            else {
                 eprintln!("error: no rule with id `{id}` (see `skimlint rules list`)");
                 return ExitCode::from(2);
             };
-            let m = &r.meta;
             let langs: Vec<String> = m
                 .languages
                 .iter()

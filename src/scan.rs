@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::config::{HostAllowlist, PathFilter};
 use crate::discover::{discover, Candidate};
 use crate::engine::{self, reported_hits};
 use crate::fold::{Budget, Limits};
@@ -20,6 +21,10 @@ pub struct ScanOptions {
     pub limits: Limits,
     /// Worker threads; 0 picks one per core.
     pub threads: usize,
+    /// `include`/`exclude` from the configuration file.
+    pub filter: Option<PathFilter>,
+    /// The shop's own hosts from the configuration file (not consulted by rules yet).
+    pub hosts: HostAllowlist,
 }
 
 #[derive(Debug, Default)]
@@ -27,10 +32,16 @@ pub struct ScanResult {
     pub findings: Vec<Finding>,
     pub problems: Vec<FileProblem>,
     pub files_scanned: usize,
+    /// The files that were scanned: display path and where they are on disk (read again by
+    /// post-processing such as suppressions).
+    pub files: Vec<Candidate>,
 }
 
 pub fn scan_paths(paths: &[PathBuf], rules: &RuleSet, options: &ScanOptions) -> ScanResult {
-    let (candidates, walk_problems) = discover(paths);
+    let (mut candidates, walk_problems) = discover(paths);
+    if let Some(filter) = &options.filter {
+        candidates.retain(|c| filter.allows(&c.disk_path));
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         // Generous stacks: folding recursion is bounded, but deep input should never come close.
@@ -58,12 +69,21 @@ pub fn scan_paths(paths: &[PathBuf], rules: &RuleSet, options: &ScanOptions) -> 
         result.problems.extend(problems);
     }
     finish(&mut result);
+    result.files = candidates;
     result
 }
 
 /// Sorts findings and problems and assigns fingerprints.
 pub fn finish(result: &mut ScanResult) {
-    result.findings.sort_by(|a, b| {
+    sort_findings(&mut result.findings);
+    fingerprint_all(&mut result.findings);
+    result.problems.sort();
+    result.problems.dedup();
+}
+
+/// The report order: path, position, rule, message.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
         (&a.location.path, a.location.start, &a.rule_id, &a.message).cmp(&(
             &b.location.path,
             b.location.start,
@@ -71,9 +91,6 @@ pub fn finish(result: &mut ScanResult) {
             &b.message,
         ))
     });
-    fingerprint_all(&mut result.findings);
-    result.problems.sort();
-    result.problems.dedup();
 }
 
 fn scan_candidate(

@@ -160,6 +160,12 @@ fn diagnostic(f: &Finding, rules: &RuleSet, text: String) -> FindingDiagnostic {
     let help = rules
         .get(&f.rule_id)
         .map(|r| help_line(&r.meta.help))
+        .or_else(|| {
+            crate::suppress::meta_rules()
+                .iter()
+                .find(|m| m.id == f.rule_id)
+                .map(|m| help_line(&m.help))
+        })
         .unwrap_or_default();
     let related = f
         .related

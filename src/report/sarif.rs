@@ -14,7 +14,8 @@ use serde_sarif::sarif::{
 };
 
 use super::finding::{Finding, Location as FindingLocation};
-use crate::rules::{Rule, RuleSet, Severity};
+use crate::rules::schema::RuleFile;
+use crate::rules::{RuleSet, Severity};
 use crate::scan::ScanResult;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -48,8 +49,7 @@ fn uri(path: &str) -> String {
     out
 }
 
-fn descriptor(rule: &Rule) -> ReportingDescriptor {
-    let m = &rule.meta;
+fn descriptor(m: &RuleFile) -> ReportingDescriptor {
     let mut tags = m.tags.clone();
     tags.extend(
         m.cwe
@@ -217,11 +217,20 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
 }
 
 pub fn build(result: &ScanResult, rules: &RuleSet, srcroot: Option<&str>) -> Sarif {
-    let reported: Vec<&Rule> = rules.reported().collect();
+    // skimlint's own rules (about suppressions) are described when they have results.
+    let meta = crate::suppress::meta_rules();
+    let reported: Vec<&RuleFile> = rules
+        .reported()
+        .map(|r| &r.meta)
+        .chain(
+            meta.iter()
+                .filter(|m| result.findings.iter().any(|f| f.rule_id == m.id)),
+        )
+        .collect();
     let index: BTreeMap<&str, usize> = reported
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.meta.id.as_str(), i))
+        .map(|(i, r)| (r.id.as_str(), i))
         .collect();
     let driver = ToolComponent::builder()
         .name("skimlint")
