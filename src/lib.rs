@@ -11,6 +11,7 @@ pub mod diff;
 pub mod discover;
 pub mod engine;
 pub mod fold;
+pub mod hosts;
 pub mod lang;
 pub mod parse;
 pub mod report;

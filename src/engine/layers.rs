@@ -66,6 +66,7 @@ pub(super) fn scan_payloads(
         for u in &nested_units.units {
             scan_unit(u, rules, budget, depth + 1, &mut inner);
         }
+        super::scan_script_srcs(&nested_units.script_srcs, rules, &mut inner);
         let decoded_text: &[u8] = nested_units
             .units
             .first()

@@ -11,8 +11,8 @@ use tree_sitter::{QueryCursor, QueryCursorOptions, StreamingIterator};
 
 use crate::fold::{Budget, Folder, LimitHit};
 use crate::parse::{self, ParseError};
-use crate::rules::{RuleSet, Severity};
-use crate::units::{FileUnits, Unit};
+use crate::rules::{CompiledConstraint, RuleSet, Severity};
+use crate::units::{FileUnits, ScriptSrc, Unit};
 
 pub use layers::Layer;
 use predicates::UnitFacts;
@@ -46,6 +46,7 @@ pub fn scan_file(units: &FileUnits, rules: &RuleSet, budget: &Budget) -> FileSca
         }
         scan_unit(unit, rules, budget, 0, &mut scan);
     }
+    scan_script_srcs(&units.script_srcs, rules, &mut scan);
     composites(rules, &mut scan);
     for hit in budget.hits() {
         scan.problems.push(hit.describe().to_string());
@@ -128,6 +129,45 @@ pub(crate) fn scan_unit(
         }
     }
     layers::scan_payloads(&folder, unit, rules, budget, depth, out);
+}
+
+/// `script-src` rules on the addresses markup loads scripts from.
+pub(crate) fn scan_script_srcs(srcs: &[ScriptSrc], rules: &RuleSet, out: &mut FileScan) {
+    for &ri in &rules.order {
+        let rule = &rules.rules[ri];
+        let Some(c) = &rule.script_src else { continue };
+        for s in srcs.iter().filter(|s| url_holds(c, &s.url)) {
+            let message = rule
+                .meta
+                .message
+                .replace("{src}", &predicates::short(&s.url, 100));
+            out.hits.push(Hit {
+                rule: ri,
+                span: s.span.clone(),
+                message,
+                layers: Vec::new(),
+                related: Vec::new(),
+            });
+        }
+    }
+}
+
+/// The text-level predicates of a constraint, applied to a URL.
+fn url_holds(c: &CompiledConstraint, url: &str) -> bool {
+    let b = url.as_bytes();
+    let re_ok = |re: &Option<regex::bytes::Regex>, want: bool| {
+        re.as_ref().is_none_or(|r| r.is_match(b) == want)
+    };
+    re_ok(&c.regex, true)
+        && re_ok(&c.not_regex, false)
+        && re_ok(&c.value_regex, true)
+        && re_ok(&c.value_not_regex, false)
+        && c.any_of.as_ref().is_none_or(|l| l.iter().any(|s| s == url))
+        && c.min_length.is_none_or(|m| b.len() >= m)
+        && c.host.as_ref().is_none_or(|classes| {
+            let class = crate::hosts::classify(url, &[]);
+            classes.iter().any(|h| h == class.name())
+        })
 }
 
 /// Composite rules: all of `all` and at least `min-any` of `any` matched somewhere in the file.

@@ -68,15 +68,19 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
                 return None;
             }
         }
-        let report = match q.report {
-            Some(i) => m.nodes_for_capture_index(i).next()?,
-            None => m.captures().iter().map(|c| c.node).max_by_key(|n| {
+        // The `report` capture, or (when this pattern lacks it) the widest capture of the match.
+        let widest = || {
+            m.captures().iter().map(|c| c.node).max_by_key(|n| {
                 (
                     n.end_byte() - n.start_byte(),
                     std::cmp::Reverse(n.start_byte()),
                 )
-            })?,
+            })
         };
+        let report = q
+            .report
+            .and_then(|i| m.nodes_for_capture_index(i).next())
+            .or_else(widest)?;
         let message = self.interpolate(&rule.meta.message, q, m);
         Some((report.byte_range(), message))
     }
@@ -107,7 +111,8 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
                 return false;
             }
         }
-        let needs_value = c.value_regex.is_some()
+        let needs_value = c.host.is_some()
+            || c.value_regex.is_some()
             || c.value_not_regex.is_some()
             || c.decoded_by.is_some()
             || c.decoded.is_some()
@@ -161,6 +166,16 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
             let re = vocabulary::card_field();
             let has = value_text.as_deref().is_some_and(|v| re.is_match(v)) || re.is_match(text);
             if has != want {
+                return false;
+            }
+        }
+        if let Some(classes) = &c.host {
+            let url = value_text.clone().or_else(|| self.folder.value_lossy(n));
+            let class = crate::hosts::classify(
+                &String::from_utf8_lossy(url.as_deref().unwrap_or(text)),
+                &[],
+            );
+            if !classes.iter().any(|c| c == class.name()) {
                 return false;
             }
         }

@@ -176,6 +176,39 @@ pub fn uudecode(input: &[u8]) -> Option<Vec<u8>> {
     (!out.is_empty()).then_some(out)
 }
 
+/// HTML character references: `&#104;`, `&#x68;`, and the common named ones.
+pub fn html_entities(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        if input[i] == b'&' {
+            if let Some(end) = input[i..].iter().take(12).position(|&c| c == b';') {
+                let body = &input[i + 1..i + end];
+                let code = match body {
+                    [b'#', b'x' | b'X', hex @ ..] => std::str::from_utf8(hex)
+                        .ok()
+                        .and_then(|h| u32::from_str_radix(h, 16).ok()),
+                    [b'#', dec @ ..] => std::str::from_utf8(dec).ok().and_then(|d| d.parse().ok()),
+                    b"amp" => Some(38),
+                    b"lt" => Some(60),
+                    b"gt" => Some(62),
+                    b"quot" => Some(34),
+                    b"apos" => Some(39),
+                    _ => None,
+                };
+                if let Some(c) = code {
+                    push_char(&mut out, c);
+                    i += end + 1;
+                    continue;
+                }
+            }
+        }
+        out.push(input[i]);
+        i += 1;
+    }
+    out
+}
+
 /// Shannon entropy in bits per byte.
 pub fn entropy(bytes: &[u8]) -> f64 {
     if bytes.is_empty() {
@@ -209,6 +242,7 @@ mod tests {
         assert_eq!(reverse(b"lave"), b"eval");
         assert_eq!(percent(b"%65v%u0061l+x", true), b"eval x");
         assert_eq!(uudecode(b"$979A;```\n`\n").unwrap(), b"eval");
+        assert_eq!(html_entities(b"&#104;&#x74;tp&amp;"), b"http&");
     }
 
     #[test]

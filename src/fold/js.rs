@@ -553,6 +553,25 @@ impl<'a> JsFolder<'a> {
                     return Some(v);
                 }
             }
+            // `$('<div/>').html('&#104;&#116;…').text()`: the browser decodes HTML entities.
+            if method == "text" && object.kind() == "call_expression" {
+                let inner = object.child_by_field_name("function");
+                let is_html = inner
+                    .and_then(|f| f.child_by_field_name("property"))
+                    .is_some_and(|p| self.text(p) == "html");
+                let arg = object
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_child(0));
+                if let (true, Some(arg)) = (is_html, arg) {
+                    let v = self.fold(arg, env, d)?;
+                    let decoded = decoders::html_entities(&v.to_text()?);
+                    return Some(
+                        Folded::str(decoded)
+                            .with_provenance_of(&v)
+                            .via("html-entities"),
+                    );
+                }
+            }
             let recv = self.fold(object, env, d)?;
             let args: Vec<Option<Folded>> =
                 arg_nodes.iter().map(|a| self.fold(*a, env, d)).collect();

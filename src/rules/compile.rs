@@ -26,6 +26,7 @@ pub struct CompiledConstraint {
     pub decoded_by: Option<Vec<String>>,
     pub decoded: Option<bool>,
     pub card_field: Option<bool>,
+    pub host: Option<Vec<String>>,
     pub contains: Vec<usize>,
     pub not_contains: Vec<usize>,
     pub tainted_by: Vec<usize>,
@@ -73,6 +74,8 @@ pub struct Rule {
     pub source_path: String,
     pub queries: Vec<CompiledQuery>,
     pub composite: Option<CompiledComposite>,
+    /// For `languages = ["script-src"]` rules: the constraint on the URL.
+    pub script_src: Option<CompiledConstraint>,
 }
 
 impl Rule {
@@ -105,6 +108,28 @@ impl Rule {
                     Some("composite"),
                 ))
             }
+            (None, None) if meta.languages == [Target::ScriptSrc] => {
+                let Some(c) = meta.constraints.get("src") else {
+                    return Err(err(
+                        "a script-src rule needs a `[where.src]` table".into(),
+                        Some("script-src"),
+                    ));
+                };
+                if meta.constraints.len() > 1 {
+                    return Err(err(
+                        "a script-src rule constrains only `src`".into(),
+                        Some("[where"),
+                    ));
+                }
+                let compiled = compile_constraint(c, source)?;
+                return Ok(Rule {
+                    meta,
+                    source_path: source.path.clone(),
+                    queries,
+                    composite: None,
+                    script_src: Some(compiled),
+                });
+            }
             (None, None) => {
                 return Err(err(
                     "a rule needs a `query` or a `[composite]` table".into(),
@@ -119,6 +144,12 @@ impl Rule {
                     let lang = match target {
                         Target::Javascript => Lang::Javascript,
                         Target::Php => Lang::Php,
+                        Target::ScriptSrc => {
+                            return Err(err(
+                                "`script-src` rules have no query".into(),
+                                Some("script-src"),
+                            ));
+                        }
                     };
                     queries.push(compile_query(&meta, q, lang, source)?);
                 }
@@ -137,6 +168,7 @@ impl Rule {
             source_path: source.path.clone(),
             queries,
             composite: None,
+            script_src: None,
         })
     }
 
@@ -224,6 +256,20 @@ fn compile_constraint(
     c: &Constraint,
     source: &RuleSource,
 ) -> Result<CompiledConstraint, RuleError> {
+    const HOST_CLASSES: [&str; 5] = ["relative", "trusted", "known-bad", "lookalike", "foreign"];
+    for h in c.host.iter().flatten() {
+        if !HOST_CLASSES.contains(&h.as_str()) {
+            return Err(RuleError::new(
+                &source.path,
+                &source.text,
+                format!(
+                    "unknown host class `{h}` (expected one of {})",
+                    HOST_CLASSES.join(", ")
+                ),
+                find(source, h),
+            ));
+        }
+    }
     let re = |pattern: &Option<String>| -> Result<Option<Regex>, RuleError> {
         pattern
             .as_ref()
@@ -273,6 +319,7 @@ fn compile_constraint(
         decoded_by: c.decoded_by.clone(),
         decoded: c.decoded,
         card_field: c.card_field,
+        host: c.host.clone(),
         refs: ConstraintRefs {
             contains: c.contains.clone().unwrap_or_default(),
             not_contains: c.not_contains.clone().unwrap_or_default(),

@@ -52,6 +52,10 @@ impl Precision {
 pub enum Target {
     Javascript,
     Php,
+    /// The address of every `<script src=…>` in markup (templates, decoded payloads). Such a rule
+    /// has no query; its `[where.src]` constraints apply to the URL.
+    #[serde(rename = "script-src")]
+    ScriptSrc,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -112,6 +116,9 @@ pub struct Constraint {
     pub decoded: Option<bool>,
     /// The folded value (or the source text) names a payment-card field.
     pub card_field: Option<bool>,
+    /// The folded value is a URL whose host is one of: `relative`, `trusted`, `known-bad`,
+    /// `lookalike`, `foreign` (see src/hosts.rs and rules/vocabulary/).
+    pub host: Option<Vec<String>>,
     /// The capture's node contains a match of one of these (signal) rules.
     pub contains: Option<Vec<String>>,
     pub not_contains: Option<Vec<String>>,
