@@ -149,11 +149,12 @@ pub fn is_lookalike(host: &str) -> bool {
 
 fn deglyph(s: &str) -> String {
     s.replace("rn", "m")
+        .replace("cl", "d")
         .replace("vv", "w")
         .chars()
         .map(|c| match c {
             '0' => 'o',
-            '1' | '!' => 'l',
+            '1' | '!' | 'i' => 'l',
             '3' => 'e',
             '5' => 's',
             '@' => 'a',

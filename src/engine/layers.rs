@@ -43,7 +43,10 @@ pub(super) fn scan_payloads(
         if budget.out_of_time() {
             return;
         }
-        let Some(value) = folder.value(candidate) else {
+        let Some(value) = folder
+            .value(candidate)
+            .or_else(|| folder.value_in_context(candidate))
+        else {
             continue;
         };
         let Some(bytes) = value.as_bytes() else {

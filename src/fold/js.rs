@@ -28,6 +28,17 @@ const GLOBAL_OBJECTS: &[&str] = &[
     "global",
 ];
 
+/// Callees that run or write the string they are given.
+const CODE_SINKS: &[&str] = &[
+    "eval",
+    "document.write",
+    "document.writeln",
+    "Function",
+    "setTimeout",
+    "setInterval",
+    "execScript",
+];
+
 /// Callee names whose result can hide a payload.
 const DECODER_CALLS: &[&str] = &[
     "atob",
@@ -223,6 +234,15 @@ impl<'a> JsFolder<'a> {
                 return true;
             };
             let name = self.callee_name(callee).unwrap_or_default();
+            // What a code sink runs, when it is a variable: folded in context by the caller.
+            let sink_arg = n
+                .child_by_field_name("arguments")
+                .and_then(|a| a.named_child(0))
+                .filter(|a| a.kind() == "identifier");
+            if let (true, Some(arg)) = (CODE_SINKS.contains(&name.as_str()), sink_arg) {
+                out.push(arg);
+                return false;
+            }
             let is_candidate = DECODER_CALLS.contains(&name.as_str())
                 || self.packer_args(n).is_some()
                 || matches!(self.binding_of(callee), Some(Binding::Function(_)));
@@ -239,6 +259,52 @@ impl<'a> JsFolder<'a> {
         (n.kind() == "identifier")
             .then(|| self.bindings.get(self.text(n)).copied())
             .flatten()
+    }
+
+    /// Folds `node` after running the top-level statements before it in the pure subset: loaders
+    /// often build their payload in globals (`m = ""; for (…) m += String.fromCharCode(…)`).
+    /// Statements outside the subset are skipped, not fatal: this is for seeing, not for running.
+    pub fn value_in_context(&self, node: Node<'a>) -> Option<Folded> {
+        let mut stmt = node;
+        while let Some(p) = stmt.parent() {
+            if p.kind() == "program" {
+                break;
+            }
+            if is_function(p) {
+                return None;
+            }
+            stmt = p;
+        }
+        let program = stmt.parent()?;
+        let mut env = Env::new();
+        // Every top-level assignment target is a local of this evaluation.
+        preorder(program, |n| {
+            if is_function(n) {
+                return false;
+            }
+            let target = match n.kind() {
+                "assignment_expression" | "augmented_assignment_expression" => {
+                    n.child_by_field_name("left")
+                }
+                "variable_declarator" => n.child_by_field_name("name"),
+                "update_expression" => n.child_by_field_name("argument"),
+                _ => None,
+            };
+            if let Some(t) = target.filter(|t| t.kind() == "identifier") {
+                env.entry(self.text(t).to_string()).or_insert(None);
+            }
+            true
+        });
+        let mut cursor = program.walk();
+        for s in program.named_children(&mut cursor) {
+            if s == stmt || self.budget.out_of_time() {
+                break;
+            }
+            let _ = self.exec(s, &mut env, 1);
+        }
+        // The statement holding `node` may itself compute it (`for (…) m += …; document.write(m)`
+        // sit in one statement list only at top level), so fold with what is known now.
+        self.fold(node, &mut env, 1)
     }
 
     /// Folds a node at top level (no local environment), with caching.
@@ -944,6 +1010,9 @@ impl<'a> JsFolder<'a> {
                             matches!(self.exec(init, env, d + 1), Flow::Normal)
                         }
                         "empty_statement" => true,
+                        "expression_statement" => init
+                            .named_child(0)
+                            .is_some_and(|e| self.effect(e, env, d + 1)),
                         _ => self.effect(init, env, d + 1),
                     };
                     if !ok {

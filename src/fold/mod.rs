@@ -82,6 +82,14 @@ impl<'a> Folder<'a> {
         Some(out)
     }
 
+    /// The value of `node` given the straight-line code before it (see the language folders).
+    pub fn value_in_context(&self, node: Node<'a>) -> Option<Folded> {
+        match self {
+            Folder::Js(f) => f.value_in_context(node),
+            Folder::Php(f) => f.value_in_context(node),
+        }
+    }
+
     /// The canonical name of the function a callee expression (or a call) resolves to.
     pub fn callee(&self, node: Node<'a>) -> Option<String> {
         match self {

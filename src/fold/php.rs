@@ -42,6 +42,8 @@ pub struct PhpFolder<'a> {
     /// Variable name (without `$`) → its single assigned value; `None` when written more than once.
     vars: HashMap<String, Option<Node<'a>>>,
     cache: RefCell<HashMap<usize, Option<Folded>>>,
+    /// While folding in context (see `value_in_context`): variable values at that point.
+    context: RefCell<Option<HashMap<String, Folded>>>,
 }
 
 impl<'a> PhpFolder<'a> {
@@ -52,6 +54,7 @@ impl<'a> PhpFolder<'a> {
             budget,
             vars: HashMap::new(),
             cache: RefCell::default(),
+            context: RefCell::new(None),
         };
         f.collect_vars();
         f
@@ -193,13 +196,28 @@ impl<'a> PhpFolder<'a> {
             if n.kind() != "function_call_expression" {
                 return true;
             }
-            let is_decoder = n
+            let name = n
                 .child_by_field_name("function")
-                .and_then(|f| self.callee_name(f))
-                .is_some_and(|name| DECODER_FUNCTIONS.contains(&name.as_str()));
-            if is_decoder {
+                .and_then(|f| self.callee_name(f));
+            if name
+                .as_deref()
+                .is_some_and(|name| DECODER_FUNCTIONS.contains(&name))
+            {
                 out.push(n);
                 return false;
+            }
+            // Whatever eval/assert run is code by definition: scan it if it can be folded.
+            if name
+                .as_deref()
+                .is_some_and(|name| matches!(name, "eval" | "assert"))
+            {
+                if let Some(arg) = n
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_child(0))
+                {
+                    out.push(arg);
+                    return false;
+                }
             }
             true
         });
@@ -218,11 +236,80 @@ impl<'a> PhpFolder<'a> {
         if !self.budget.step() {
             return None;
         }
-        if let Some(hit) = self.cache.borrow().get(&node.id()) {
-            return hit.clone();
+        let in_context = self.context.borrow().is_some();
+        if !in_context {
+            if let Some(hit) = self.cache.borrow().get(&node.id()) {
+                return hit.clone();
+            }
         }
         let out = self.fold_uncached(node, depth + 1);
-        self.cache.borrow_mut().insert(node.id(), out.clone());
+        if !in_context {
+            self.cache.borrow_mut().insert(node.id(), out.clone());
+        }
+        out
+    }
+
+    /// Folds `node` with the variables as they are when its top-level statement runs: straight-line
+    /// code that builds names and payloads piece by piece (`$f = "g"; $f .= "zinflate";`, FOPO)
+    /// has no constant bindings, but a walk over the statements before it knows every value.
+    pub fn value_in_context(&self, node: Node<'a>) -> Option<Folded> {
+        let mut stmt = node;
+        while let Some(p) = stmt.parent() {
+            if p.kind() == "program" {
+                break;
+            }
+            stmt = p;
+        }
+        let program = stmt.parent()?;
+        let mut env: HashMap<String, Folded> = HashMap::new();
+        let mut cursor = program.walk();
+        for s in program.named_children(&mut cursor) {
+            if s == stmt || !self.budget.step() {
+                break;
+            }
+            if s.kind() != "expression_statement" {
+                continue;
+            }
+            let Some(e) = s.named_child(0) else { continue };
+            let (Some(left), Some(right)) = (
+                e.child_by_field_name("left"),
+                e.child_by_field_name("right"),
+            ) else {
+                continue;
+            };
+            let Some(name) = self.var_name(left) else {
+                continue;
+            };
+            *self.context.borrow_mut() = Some(env.clone());
+            let value = self.fold(right, 0);
+            *self.context.borrow_mut() = None;
+            let op = e
+                .child_by_field_name("operator")
+                .map(|o| self.text(o))
+                .unwrap_or("=");
+            match (e.kind(), op, value) {
+                ("assignment_expression", _, Some(v)) => {
+                    env.insert(name, v);
+                }
+                ("augmented_assignment_expression", ".=", Some(v)) => {
+                    if let (Some(old), Some(add)) =
+                        (env.get(&name).and_then(|o| o.to_text()), v.to_text())
+                    {
+                        let mut joined = old;
+                        joined.extend(add);
+                        env.insert(name, Folded::str(joined).with_provenance_of(&v));
+                    } else {
+                        env.remove(&name);
+                    }
+                }
+                _ => {
+                    env.remove(&name);
+                }
+            }
+        }
+        *self.context.borrow_mut() = Some(env);
+        let out = self.fold(node, 0);
+        *self.context.borrow_mut() = None;
         out
     }
 
@@ -270,6 +357,11 @@ impl<'a> PhpFolder<'a> {
             }
             "variable_name" | "dynamic_variable_name" => {
                 let name = self.var_name(node)?;
+                if let Some(env) = self.context.borrow().as_ref() {
+                    if let Some(v) = env.get(&name) {
+                        return Some(v.clone());
+                    }
+                }
                 let value = (*self.vars.get(&name)?)?;
                 if value.byte_range().contains(&node.start_byte()) {
                     return None;
