@@ -7,11 +7,13 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use skimlint::archive::{self, ArchiveLimits};
 use skimlint::baseline::Baseline;
+use skimlint::batch::{self, NoProgress, Progress, TerminalProgress};
 use skimlint::config::{self, Config};
 use skimlint::report::{self, Format};
 use skimlint::rules::{self, RuleSet, Severity};
-use skimlint::scan::{scan_paths, ScanOptions, ScanResult};
+use skimlint::scan::{scan_paths_with_progress, ScanOptions, ScanResult};
 use skimlint::suppress;
 use skimlint::testing;
 
@@ -94,6 +96,9 @@ struct ScanArgs {
     /// Ignore skimlint-ignore comments: report everything (attackers can write them too).
     #[arg(long)]
     no_ignores: bool,
+    /// Print the per-archive summary table to stderr (always shown with `--format full`).
+    #[arg(long)]
+    summary: bool,
 }
 
 #[derive(Subcommand)]
@@ -225,7 +230,12 @@ fn require_exists(paths: &[PathBuf]) -> Result<(), ExitCode> {
 
 /// A scan with the post-processing passes every command shares (suppressions).
 fn scan(paths: &[PathBuf], rules: &RuleSet, options: &ScanOptions, args: &ScanArgs) -> ScanResult {
-    let mut result = scan_paths(paths, rules, options);
+    let bar = TerminalProgress::if_terminal();
+    let progress: &dyn Progress = match &bar {
+        Some(b) => b,
+        None => &NoProgress,
+    };
+    let mut result = scan_paths_with_progress(paths, rules, options, progress);
     if !args.no_ignores {
         suppress::apply(&mut result, rules, options.limits.max_file_bytes);
     }
@@ -342,6 +352,9 @@ fn emit(args: &ScanArgs, result: &ScanResult, rules: &RuleSet, paths: &[PathBuf]
             );
         }
     }
+    if format == Format::Full || args.summary {
+        let _ = batch::write_summary(&mut std::io::stderr().lock(), result);
+    }
     let failing = args
         .fail_on
         .threshold()
@@ -391,23 +404,9 @@ fn summary(out: &mut Vec<u8>, result: &ScanResult) -> std::io::Result<()> {
     )
 }
 
-/// Finds the file behind a reported path again, for excerpts.
+/// Finds the file (or archive member) behind a reported path again, for excerpts.
 fn reread(display: &str, paths: &[PathBuf]) -> Option<Arc<Vec<u8>>> {
-    let direct = PathBuf::from(display);
-    if let Ok(b) = std::fs::read(&direct) {
-        return Some(Arc::new(b));
-    }
-    for root in paths {
-        let candidate = if root.is_dir() {
-            root.join(display)
-        } else {
-            root.clone()
-        };
-        if let Ok(b) = std::fs::read(&candidate) {
-            return Some(Arc::new(b));
-        }
-    }
-    None
+    archive::reread(display, paths, &ArchiveLimits::default())
 }
 
 /// `%SRCROOT%` for SARIF: the one absolute root scanned, as a file URI (relative paths are
