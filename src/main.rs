@@ -383,6 +383,10 @@ fn render(
             report::sarif::write(out, result, rules, root.as_deref())
         }
         Format::Github => report::github::write(out, result),
+        Format::Html => {
+            let read = |display: &str| reread(display, paths);
+            report::html::write(out, result, rules, &read)
+        }
     }
 }
 
