@@ -5,6 +5,7 @@
 //! `discover` → `units` → `parse` → `fold` → `engine` (with `rules`) → `report`,
 //! orchestrated by `scan`.
 
+pub mod annotated;
 pub mod archive;
 pub mod baseline;
 pub mod batch;

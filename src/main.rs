@@ -15,7 +15,7 @@ use skimlint::report::{self, Format};
 use skimlint::rules::{self, RuleSet, Severity};
 use skimlint::scan::{scan_paths_with_progress, ScanOptions, ScanResult};
 use skimlint::suppress;
-use skimlint::testing;
+use skimlint::{annotated, testing};
 
 #[derive(Parser)]
 #[command(
@@ -114,7 +114,8 @@ enum RulesCommand {
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
-    /// Run the `[[case]]` examples of the built-in rules plus those in DIR.
+    /// Run the `[[case]]` examples of the built-in rules plus those in DIR, and the annotated
+    /// fixture files (`// ruleid: ID`, `// ok: ID` before a line) under DIR.
     Test { dirs: Vec<PathBuf> },
 }
 
@@ -498,12 +499,25 @@ fn rules_command(command: RulesCommand) -> ExitCode {
             for f in &failures {
                 println!("FAIL {f}");
             }
-            println!(
-                "{} passed, {} failed",
-                count - failures.len(),
-                failures.len()
-            );
-            ExitCode::from(u8::from(!failures.is_empty()))
+            let mut failed = failures.len();
+            let mut passed = count - failures.len();
+            for dir in &dirs {
+                let r = annotated::run_dir(dir, &set);
+                for f in &r.failures {
+                    println!("FAIL {f}");
+                }
+                println!(
+                    "annotated fixtures in {}: {} files, {} checks, {} failed",
+                    dir.display(),
+                    r.files,
+                    r.checks,
+                    r.failures.len()
+                );
+                failed += r.failures.len();
+                passed += r.checks.saturating_sub(r.failures.len());
+            }
+            println!("{passed} passed, {failed} failed");
+            ExitCode::from(u8::from(failed > 0))
         }
     }
 }
