@@ -5,7 +5,10 @@
 //! `discover` → `units` → `parse` → `fold` → `engine` (with `rules`) → `report`,
 //! orchestrated by `scan`.
 
+pub mod annotated;
+pub mod archive;
 pub mod baseline;
+pub mod batch;
 pub mod config;
 pub mod diff;
 pub mod discover;

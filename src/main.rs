@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use skimlint::archive::{self, ArchiveLimits};
 use skimlint::baseline::Baseline;
+use skimlint::batch::{self, NoProgress, Progress, TerminalProgress};
 use skimlint::config::{self, Config};
 use skimlint::report::{self, Format};
 use skimlint::rules::{self, RuleSet, Severity};
-use skimlint::scan::{scan_paths, ScanOptions, ScanResult};
+use skimlint::scan::{scan_paths_with_progress, ScanOptions, ScanResult};
 use skimlint::suppress;
-use skimlint::testing;
+use skimlint::{annotated, testing};
 
 #[derive(Parser)]
 #[command(
@@ -94,6 +96,9 @@ struct ScanArgs {
     /// Ignore skimlint-ignore comments: report everything (attackers can write them too).
     #[arg(long)]
     no_ignores: bool,
+    /// Print the per-archive summary table to stderr (always shown with `--format full`).
+    #[arg(long)]
+    summary: bool,
 }
 
 #[derive(Subcommand)]
@@ -109,7 +114,8 @@ enum RulesCommand {
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
-    /// Run the `[[case]]` examples of the built-in rules plus those in DIR.
+    /// Run the `[[case]]` examples of the built-in rules plus those in DIR, and the annotated
+    /// fixture files (`// ruleid: ID`, `// ok: ID` before a line) under DIR.
     Test { dirs: Vec<PathBuf> },
 }
 
@@ -225,7 +231,12 @@ fn require_exists(paths: &[PathBuf]) -> Result<(), ExitCode> {
 
 /// A scan with the post-processing passes every command shares (suppressions).
 fn scan(paths: &[PathBuf], rules: &RuleSet, options: &ScanOptions, args: &ScanArgs) -> ScanResult {
-    let mut result = scan_paths(paths, rules, options);
+    let bar = TerminalProgress::if_terminal();
+    let progress: &dyn Progress = match &bar {
+        Some(b) => b,
+        None => &NoProgress,
+    };
+    let mut result = scan_paths_with_progress(paths, rules, options, progress);
     if !args.no_ignores {
         suppress::apply(&mut result, rules, options.limits.max_file_bytes);
     }
@@ -342,6 +353,9 @@ fn emit(args: &ScanArgs, result: &ScanResult, rules: &RuleSet, paths: &[PathBuf]
             );
         }
     }
+    if format == Format::Full || args.summary {
+        let _ = batch::write_summary(&mut std::io::stderr().lock(), result);
+    }
     let failing = args
         .fail_on
         .threshold()
@@ -370,6 +384,10 @@ fn render(
             report::sarif::write(out, result, rules, root.as_deref())
         }
         Format::Github => report::github::write(out, result),
+        Format::Html => {
+            let read = |display: &str| reread(display, paths);
+            report::html::write(out, result, rules, &read)
+        }
     }
 }
 
@@ -391,23 +409,9 @@ fn summary(out: &mut Vec<u8>, result: &ScanResult) -> std::io::Result<()> {
     )
 }
 
-/// Finds the file behind a reported path again, for excerpts.
+/// Finds the file (or archive member) behind a reported path again, for excerpts.
 fn reread(display: &str, paths: &[PathBuf]) -> Option<Arc<Vec<u8>>> {
-    let direct = PathBuf::from(display);
-    if let Ok(b) = std::fs::read(&direct) {
-        return Some(Arc::new(b));
-    }
-    for root in paths {
-        let candidate = if root.is_dir() {
-            root.join(display)
-        } else {
-            root.clone()
-        };
-        if let Ok(b) = std::fs::read(&candidate) {
-            return Some(Arc::new(b));
-        }
-    }
-    None
+    archive::reread(display, paths, &ArchiveLimits::default())
 }
 
 /// `%SRCROOT%` for SARIF: the one absolute root scanned, as a file URI (relative paths are
@@ -495,12 +499,25 @@ fn rules_command(command: RulesCommand) -> ExitCode {
             for f in &failures {
                 println!("FAIL {f}");
             }
-            println!(
-                "{} passed, {} failed",
-                count - failures.len(),
-                failures.len()
-            );
-            ExitCode::from(u8::from(!failures.is_empty()))
+            let mut failed = failures.len();
+            let mut passed = count - failures.len();
+            for dir in &dirs {
+                let r = annotated::run_dir(dir, &set);
+                for f in &r.failures {
+                    println!("FAIL {f}");
+                }
+                println!(
+                    "annotated fixtures in {}: {} files, {} checks, {} failed",
+                    dir.display(),
+                    r.files,
+                    r.checks,
+                    r.failures.len()
+                );
+                failed += r.failures.len();
+                passed += r.checks.saturating_sub(r.failures.len());
+            }
+            println!("{passed} passed, {failed} failed");
+            ExitCode::from(u8::from(failed > 0))
         }
     }
 }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::archive::{self, ArchiveLimits};
+use crate::batch::{NoProgress, Progress};
 use crate::config::{HostAllowlist, PathFilter};
 use crate::discover::{discover, Candidate};
 use crate::engine::{self, reported_hits};
@@ -25,6 +27,8 @@ pub struct ScanOptions {
     pub filter: Option<PathFilter>,
     /// The shop's own hosts from the configuration file (not consulted by rules yet).
     pub hosts: HostAllowlist,
+    /// Limits for archives scanned in memory.
+    pub archive: ArchiveLimits,
 }
 
 #[derive(Debug, Default)]
@@ -34,14 +38,45 @@ pub struct ScanResult {
     pub files_scanned: usize,
     /// The files that were scanned: display path and where they are on disk (read again by
     /// post-processing such as suppressions).
+    /// Archives expanded in memory are not among them (their members are not on disk).
     pub files: Vec<Candidate>,
+    /// Top-level archives scanned, sorted by path.
+    pub archives: Vec<ArchiveSummary>,
+}
+
+/// A top-level archive and how many of its members went through the pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ArchiveSummary {
+    pub path: String,
+    pub files: usize,
+}
+
+/// What scanning one discovered path produced.
+struct Outcome {
+    findings: Vec<Finding>,
+    problems: Vec<FileProblem>,
+    files: usize,
+    archive: Option<ArchiveSummary>,
+    /// The path's own bytes were scanned (false for an archive expanded in memory).
+    plain: bool,
 }
 
 pub fn scan_paths(paths: &[PathBuf], rules: &RuleSet, options: &ScanOptions) -> ScanResult {
+    scan_paths_with_progress(paths, rules, options, &NoProgress)
+}
+
+/// [`scan_paths`], telling `progress` about every discovered path as it is done.
+pub fn scan_paths_with_progress(
+    paths: &[PathBuf],
+    rules: &RuleSet,
+    options: &ScanOptions,
+    progress: &dyn Progress,
+) -> ScanResult {
     let (mut candidates, walk_problems) = discover(paths);
     if let Some(filter) = &options.filter {
         candidates.retain(|c| filter.allows(&c.disk_path));
     }
+    progress.start(candidates.len());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         // Generous stacks: folding recursion is bounded, but deep input should never come close.
@@ -50,26 +85,33 @@ pub fn scan_paths(paths: &[PathBuf], rules: &RuleSet, options: &ScanOptions) -> 
     let run = || {
         candidates
             .par_iter()
-            .map(|c| scan_candidate(c, rules, &options.limits))
+            .map(|c| {
+                let outcome = scan_candidate(c, rules, options);
+                progress.advance(&c.display_path);
+                outcome
+            })
             .collect::<Vec<_>>()
     };
     let per_file = match pool {
         Ok(p) => p.install(run),
         Err(_) => run(),
     };
-    let mut result = ScanResult {
-        files_scanned: candidates.len(),
-        ..Default::default()
-    };
+    progress.finish();
+    let mut result = ScanResult::default();
     for (path, message) in walk_problems {
         result.problems.push(FileProblem { path, message });
     }
-    for (findings, problems) in per_file {
-        result.findings.extend(findings);
-        result.problems.extend(problems);
+    for (c, outcome) in candidates.into_iter().zip(per_file) {
+        result.files_scanned += outcome.files;
+        result.findings.extend(outcome.findings);
+        result.problems.extend(outcome.problems);
+        result.archives.extend(outcome.archive);
+        if outcome.plain {
+            result.files.push(c);
+        }
     }
+    result.archives.sort();
     finish(&mut result);
-    result.files = candidates;
     result
 }
 
@@ -93,8 +135,59 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
-fn scan_candidate(
+fn scan_candidate(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -> Outcome {
+    let meta = match std::fs::symlink_metadata(&c.disk_path) {
+        Ok(m) => m,
+        Err(e) => {
+            let problem = FileProblem {
+                path: c.display_path.clone(),
+                message: format!("cannot read: {e}"),
+            };
+            return Outcome::file((Vec::new(), vec![problem]));
+        }
+    };
+    if !meta.is_file() {
+        return Outcome::file((Vec::new(), Vec::new()));
+    }
+    // Archives found in the walk are expanded in memory instead of scanned as plain files.
+    if let Some(kind) = archive::kind_of(&c.display_path) {
+        let a = archive::scan_archive(
+            &c.display_path,
+            &c.disk_path,
+            kind,
+            rules,
+            &options.limits,
+            &options.archive,
+        );
+        return Outcome {
+            findings: a.findings,
+            problems: a.problems,
+            files: a.files,
+            archive: Some(ArchiveSummary {
+                path: c.display_path.clone(),
+                files: a.files,
+            }),
+            plain: a.scanned_as_plain_file,
+        };
+    }
+    Outcome::file(scan_plain_file(c, meta.len(), rules, &options.limits))
+}
+
+impl Outcome {
+    fn file((findings, problems): (Vec<Finding>, Vec<FileProblem>)) -> Self {
+        Outcome {
+            findings,
+            problems,
+            files: 1,
+            archive: None,
+            plain: true,
+        }
+    }
+}
+
+fn scan_plain_file(
     c: &Candidate,
+    len: u64,
     rules: &RuleSet,
     limits: &Limits,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
@@ -102,20 +195,12 @@ fn scan_candidate(
         path: c.display_path.clone(),
         message,
     };
-    let meta = match std::fs::symlink_metadata(&c.disk_path) {
-        Ok(m) => m,
-        Err(e) => return (Vec::new(), vec![problem(format!("cannot read: {e}"))]),
-    };
-    if !meta.is_file() {
-        return (Vec::new(), Vec::new());
-    }
-    if meta.len() > limits.max_file_bytes {
+    if len > limits.max_file_bytes {
         return (
             Vec::new(),
             vec![problem(format!(
                 "skipped: {} bytes is over the {}-byte file size limit",
-                meta.len(),
-                limits.max_file_bytes
+                len, limits.max_file_bytes
             ))],
         );
     }

@@ -3,6 +3,7 @@
 pub mod concise;
 pub mod finding;
 pub mod github;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod sanitize;
@@ -22,4 +23,6 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow-command annotations.
     Github,
+    /// A self-contained HTML page for reviewers (no scripts, no external resources).
+    Html,
 }
