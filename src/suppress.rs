@@ -90,7 +90,7 @@ pub struct Directive {
 fn comment_syntax(kind: FileKind) -> &'static [(&'static str, &'static str)] {
     match kind {
         FileKind::Javascript => &[("//", ""), ("/*", "*/")],
-        FileKind::Php | FileKind::Markup(Dialect::Php) => {
+        FileKind::Php | FileKind::PhpFragment | FileKind::Markup(Dialect::Php) => {
             &[("<!--", "-->"), ("//", ""), ("/*", "*/"), ("#", "")]
         }
         FileKind::Markup(Dialect::Twig) => {

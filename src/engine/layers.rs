@@ -64,27 +64,20 @@ pub(super) fn scan_payloads(
             // Markup held in a plain string literal (echoed or written into the page).
             decoders.push("string literal".into());
         }
-        let (nested_units, prefix) = nested(kind, bytes);
+        let nested_units = nested(kind, bytes);
         let mut inner = FileScan::default();
         for u in &nested_units.units {
             scan_unit(u, rules, budget, depth + 1, &mut inner);
         }
         super::scan_script_srcs(&nested_units.script_srcs, rules, &mut inner);
-        let decoded_text: &[u8] = nested_units
-            .units
-            .first()
-            .map_or(bytes, |u| u.text.as_slice());
+        let decoded_text: &[u8] = bytes;
         let index = LineIndex::new(decoded_text);
         let scanned_as = match kind {
             PayloadKind::Code(l) => l.name().to_string(),
             PayloadKind::Markup => "markup".to_string(),
         };
         for mut hit in inner.hits {
-            let at = hit.span.start.max(prefix);
-            let mut position = index.position(decoded_text, at);
-            if prefix > 0 && position.line == 1 {
-                position.column = position.column.saturating_sub(prefix).max(1);
-            }
+            let position = index.position(decoded_text, hit.span.start);
             let excerpt = super::predicates::short(
                 &String::from_utf8_lossy(index.line_text(decoded_text, position.line)),
                 120,
@@ -98,7 +91,8 @@ pub(super) fn scan_payloads(
                     excerpt,
                 },
             );
-            hit.span = candidate.byte_range();
+            hit.span = candidate.start_byte().saturating_sub(unit.prefix)
+                ..candidate.end_byte().saturating_sub(unit.prefix);
             hit.related.clear();
             out.hits.push(hit);
         }
@@ -106,44 +100,25 @@ pub(super) fn scan_payloads(
     }
 }
 
-/// Units for a decoded payload, and the length of any prefix added to make it parse.
-fn nested(kind: PayloadKind, bytes: &[u8]) -> (FileUnits, usize) {
+/// Units for a decoded payload.
+fn nested(kind: PayloadKind, bytes: &[u8]) -> FileUnits {
     match kind {
-        PayloadKind::Code(Lang::Php) => {
-            let trimmed = bytes.trim_ascii_start();
-            let (text, prefix) = if trimmed.starts_with(b"<?") {
-                (bytes.to_vec(), 0)
-            } else {
-                ([b"<?php ".as_slice(), bytes].concat(), 6)
-            };
-            let unit = Unit {
-                lang: Lang::Php,
-                text: Arc::new(text),
-                ranges: None,
-                origin: UnitOrigin::WholeFile,
-            };
-            (
-                FileUnits {
-                    units: vec![unit],
-                    script_srcs: Vec::new(),
-                },
-                prefix,
-            )
-        }
+        PayloadKind::Code(Lang::Php) => FileUnits {
+            units: vec![Unit::php_code(bytes)],
+            script_srcs: Vec::new(),
+        },
         PayloadKind::Code(Lang::Javascript) => {
             let unit = Unit {
                 lang: Lang::Javascript,
                 text: Arc::new(bytes.to_vec()),
                 ranges: None,
                 origin: UnitOrigin::WholeFile,
+                prefix: 0,
             };
-            (
-                FileUnits {
-                    units: vec![unit],
-                    script_srcs: Vec::new(),
-                },
-                0,
-            )
+            FileUnits {
+                units: vec![unit],
+                script_srcs: Vec::new(),
+            }
         }
         PayloadKind::Markup => {
             let mut units = FileUnits::default();
@@ -154,9 +129,10 @@ fn nested(kind: PayloadKind, bytes: &[u8]) -> (FileUnits, usize) {
                     text: Arc::new(bytes.to_vec()),
                     ranges: None,
                     origin: UnitOrigin::WholeFile,
+                    prefix: 0,
                 });
             }
-            (units, 0)
+            units
         }
     }
 }

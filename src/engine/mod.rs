@@ -114,9 +114,11 @@ pub(crate) fn scan_unit(
             drop(matches);
             for (span, message) in found {
                 facts.mark(ri, span.clone());
+                // Back to the unit's own offsets when a prefix was added to make it parse.
+                let shift = |o: usize| o.saturating_sub(unit.prefix);
                 out.hits.push(Hit {
                     rule: ri,
-                    span,
+                    span: shift(span.start)..shift(span.end),
                     message,
                     layers: Vec::new(),
                     related: Vec::new(),

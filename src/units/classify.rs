@@ -9,6 +9,8 @@ pub enum FileKind {
     Javascript,
     /// PHP with inline HTML.
     Php,
+    /// PHP code without an opening tag (injected fragments saved on their own).
+    PhpFragment,
     /// HTML or a template language whose tags get blanked before extraction.
     Markup(Dialect),
     /// Nothing skimlint analyses.
@@ -89,6 +91,9 @@ pub fn sniff(bytes: &[u8]) -> FileKind {
     if has(b"<script") || has(b"<html") || has(b"<!doctype") {
         return FileKind::Markup(Dialect::Html);
     }
+    if php_fragment(head) {
+        return FileKind::PhpFragment;
+    }
     let js_tokens: &[&[u8]] = &[
         b"function",
         b"var ",
@@ -105,6 +110,16 @@ pub fn sniff(bytes: &[u8]) -> FileKind {
         return FileKind::Javascript;
     }
     FileKind::Skip
+}
+
+/// Statements like `$x = …;`, `$a['k'] = …;`, `if ($_POST…)`: PHP without its opening tag.
+fn php_fragment(head: &[u8]) -> bool {
+    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::bytes::Regex::new(r"(?m)^\s*(\$[A-Za-z_]\w*(\[[^\]\n]*\])*\s*(=|\.=|->)|(if|foreach|while)\s*\(\s*(\$|isset|!|@|count|preg_match)|(public|private|protected)?\s*function\s+\w+\s*\(|error_reporting\s*\()")
+            .expect("valid regex")
+    });
+    re.find_iter(head).take(3).count() >= 3 && head.contains(&b';') && !head.contains(&b'<')
 }
 
 pub fn looks_binary(bytes: &[u8]) -> bool {

@@ -109,6 +109,7 @@ fn js_unit(text: &Arc<Vec<u8>>, range: Range<usize>, origin: UnitOrigin) -> Unit
         text: text.clone(),
         ranges: Some(vec![range]),
         origin,
+        prefix: 0,
     }
 }
 

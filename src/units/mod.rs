@@ -38,6 +38,28 @@ pub struct Unit {
     /// The parts of `text` that belong to this unit; `None` means all of it.
     pub ranges: Option<Vec<Range<usize>>>,
     pub origin: UnitOrigin,
+    /// Bytes added in front of `text` to make it parse (`<?php ` before a PHP fragment);
+    /// positions reported for this unit are shifted back by this much.
+    pub prefix: usize,
+}
+
+impl Unit {
+    /// PHP code without an opening tag (a fragment, or a decoded payload): parsed with a
+    /// `<?php ` prefix, reported at the fragment's own offsets.
+    pub fn php_code(bytes: &[u8]) -> Unit {
+        let (text, prefix) = if bytes.trim_ascii_start().starts_with(b"<?") {
+            (bytes.to_vec(), 0)
+        } else {
+            ([b"<?php ".as_slice(), bytes].concat(), 6)
+        };
+        Unit {
+            lang: Lang::Php,
+            text: Arc::new(text),
+            ranges: None,
+            origin: UnitOrigin::WholeFile,
+            prefix,
+        }
+    }
 }
 
 /// A `<script src=...>` seen in markup: where a page loads code from.
@@ -76,6 +98,7 @@ pub fn extract(kind: FileKind, bytes: &Arc<Vec<u8>>) -> FileUnits {
             };
             markup::extract_into(&text, &mut out);
         }
+        FileKind::PhpFragment => out.units.push(Unit::php_code(bytes)),
         FileKind::Skip => {}
     }
     out
@@ -87,5 +110,6 @@ fn whole(lang: Lang, bytes: &Arc<Vec<u8>>) -> Unit {
         text: bytes.clone(),
         ranges: None,
         origin: UnitOrigin::WholeFile,
+        prefix: 0,
     }
 }
