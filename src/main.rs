@@ -212,6 +212,12 @@ fn prepare(
         c.apply_limits(&mut options.limits);
         options.filter = c.filter.clone();
         options.hosts = c.hosts.clone();
+        options.limits.allowed_hosts = c
+            .hosts
+            .patterns
+            .iter()
+            .map(|p| p.trim_start_matches("*.").to_string())
+            .collect();
     }
     if let Some(max) = args.max_file_size {
         options.limits.max_file_bytes = max;

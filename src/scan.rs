@@ -25,7 +25,8 @@ pub struct ScanOptions {
     pub threads: usize,
     /// `include`/`exclude` from the configuration file.
     pub filter: Option<PathFilter>,
-    /// The shop's own hosts from the configuration file (not consulted by rules yet).
+    /// The shop's own hosts from the configuration file (copied into `limits.allowed_hosts`,
+    /// where host judgement reads them).
     pub hosts: HostAllowlist,
     /// Limits for archives scanned in memory.
     pub archive: ArchiveLimits,
@@ -242,7 +243,7 @@ fn scan_source_inner(
 ) -> (Vec<Finding>, Vec<FileProblem>) {
     let kind = classify::classify(&file.disk_path, &file.bytes);
     let file_units = units::extract(kind, &file.bytes);
-    if file_units.units.is_empty() {
+    if file_units.units.is_empty() && file_units.script_srcs.is_empty() {
         return (Vec::new(), Vec::new());
     }
     let budget = Budget::new(limits.clone());

@@ -331,3 +331,33 @@ fn sarif_validates_against_the_official_schema_and_has_what_github_needs() {
         .clone();
     assert_eq!(out, again);
 }
+
+#[test]
+fn configured_hosts_are_trusted_by_host_judgement() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("head.html");
+    std::fs::write(
+        &page,
+        "<script src=\"https://jquery-shop.example/app.js\"></script>\n",
+    )
+    .unwrap();
+    let out = skimlint()
+        .args(["check", dir.path().to_str().unwrap(), "--format", "concise"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .contains("[js/script-from-suspicious-host]"));
+    std::fs::write(
+        dir.path().join("skimlint.toml"),
+        "[hosts]\nallow = [\"*.jquery-shop.example\", \"jquery-shop.example\"]\n",
+    )
+    .unwrap();
+    skimlint()
+        .args(["check", dir.path().to_str().unwrap(), "--format", "concise"])
+        .assert()
+        .code(0);
+}

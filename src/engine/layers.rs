@@ -69,7 +69,12 @@ pub(super) fn scan_payloads(
         for u in &nested_units.units {
             scan_unit(u, rules, budget, depth + 1, &mut inner);
         }
-        super::scan_script_srcs(&nested_units.script_srcs, rules, &mut inner);
+        super::scan_script_srcs(
+            &nested_units.script_srcs,
+            rules,
+            &budget.limits.allowed_hosts,
+            &mut inner,
+        );
         let decoded_text: &[u8] = bytes;
         let index = LineIndex::new(decoded_text);
         let scanned_as = match kind {

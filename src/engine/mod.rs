@@ -46,7 +46,12 @@ pub fn scan_file(units: &FileUnits, rules: &RuleSet, budget: &Budget) -> FileSca
         }
         scan_unit(unit, rules, budget, 0, &mut scan);
     }
-    scan_script_srcs(&units.script_srcs, rules, &mut scan);
+    scan_script_srcs(
+        &units.script_srcs,
+        rules,
+        &budget.limits.allowed_hosts,
+        &mut scan,
+    );
     composites(rules, &mut scan);
     for hit in budget.hits() {
         scan.problems.push(hit.describe().to_string());
@@ -88,7 +93,14 @@ pub(crate) fn scan_unit(
     };
     let root = tree.root_node();
     let folder = Folder::new(unit.lang, root, text, budget);
-    let mut facts = UnitFacts::new(rules.rules.len(), &folder, root, text, unit.lang);
+    let mut facts = UnitFacts::new(
+        rules.rules.len(),
+        &folder,
+        &budget.limits.allowed_hosts,
+        root,
+        text,
+        unit.lang,
+    );
     let mut cursor = QueryCursor::new();
     cursor.set_match_limit(4096);
     for &ri in &rules.order {
@@ -134,11 +146,16 @@ pub(crate) fn scan_unit(
 }
 
 /// `script-src` rules on the addresses markup loads scripts from.
-pub(crate) fn scan_script_srcs(srcs: &[ScriptSrc], rules: &RuleSet, out: &mut FileScan) {
+pub(crate) fn scan_script_srcs(
+    srcs: &[ScriptSrc],
+    rules: &RuleSet,
+    allowed_hosts: &[String],
+    out: &mut FileScan,
+) {
     for &ri in &rules.order {
         let rule = &rules.rules[ri];
         let Some(c) = &rule.script_src else { continue };
-        for s in srcs.iter().filter(|s| url_holds(c, &s.url)) {
+        for s in srcs.iter().filter(|s| url_holds(c, &s.url, allowed_hosts)) {
             let message = rule
                 .meta
                 .message
@@ -155,7 +172,7 @@ pub(crate) fn scan_script_srcs(srcs: &[ScriptSrc], rules: &RuleSet, out: &mut Fi
 }
 
 /// The text-level predicates of a constraint, applied to a URL.
-fn url_holds(c: &CompiledConstraint, url: &str) -> bool {
+fn url_holds(c: &CompiledConstraint, url: &str, allowed_hosts: &[String]) -> bool {
     let b = url.as_bytes();
     let re_ok = |re: &Option<regex::bytes::Regex>, want: bool| {
         re.as_ref().is_none_or(|r| r.is_match(b) == want)
@@ -167,7 +184,7 @@ fn url_holds(c: &CompiledConstraint, url: &str) -> bool {
         && c.any_of.as_ref().is_none_or(|l| l.iter().any(|s| s == url))
         && c.min_length.is_none_or(|m| b.len() >= m)
         && c.host.as_ref().is_none_or(|classes| {
-            let class = crate::hosts::classify(url, &[]);
+            let class = crate::hosts::classify(url, allowed_hosts);
             classes.iter().any(|h| h == class.name())
         })
 }

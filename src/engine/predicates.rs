@@ -16,6 +16,7 @@ use crate::rules::vocabulary;
 /// lazily computed data for flow predicates.
 pub struct UnitFacts<'f, 'a> {
     folder: &'f Folder<'a>,
+    allowed_hosts: &'f [String],
     root: Node<'a>,
     text: &'a [u8],
     lang: Lang,
@@ -29,11 +30,13 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
     pub fn new(
         rule_count: usize,
         folder: &'f Folder<'a>,
+        allowed_hosts: &'f [String],
         root: Node<'a>,
         text: &'a [u8],
         lang: Lang,
     ) -> Self {
         UnitFacts {
+            allowed_hosts,
             folder,
             root,
             text,
@@ -173,7 +176,7 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
             let url = value_text.clone().or_else(|| self.folder.value_lossy(n));
             let class = crate::hosts::classify(
                 &String::from_utf8_lossy(url.as_deref().unwrap_or(text)),
-                &[],
+                self.allowed_hosts,
             );
             if !classes.iter().any(|c| c == class.name()) {
                 return false;

@@ -22,6 +22,9 @@ pub struct Limits {
     pub file_budget: Duration,
     /// Files larger than this are skipped with a diagnostic.
     pub max_file_bytes: u64,
+    /// Hosts judged trusted besides the built-in list: the shop's own domains and providers
+    /// (`[hosts] allow` in skimlint.toml). Subdomains included.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for Limits {
@@ -35,6 +38,7 @@ impl Default for Limits {
             parse_budget: Duration::from_secs(5),
             file_budget: Duration::from_secs(10),
             max_file_bytes: 16 << 20,
+            allowed_hosts: Vec::new(),
         }
     }
 }
