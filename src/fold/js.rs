@@ -495,13 +495,24 @@ impl<'a> JsFolder<'a> {
                     .with_provenance_of(&r),
             );
         }
-        let mut s = l.to_text()?;
         let rt = r.to_text()?;
         if !self.budget.take_decoded(rt.len()) {
             return None;
         }
+        let out = Folded::str(Vec::new())
+            .with_provenance_of(&l)
+            .with_provenance_of(&r);
+        // Append in place: copying the growing left side at every operand was quadratic (a
+        // 15 KB file of `a+a+…` with a 3 KB `a` stalled for the whole time budget).
+        let mut s = match l.value {
+            Value::Str(s) => s,
+            _ => l.to_text()?,
+        };
         s.extend(rt);
-        Some(Folded::str(s).with_provenance_of(&l).with_provenance_of(&r))
+        Some(Folded {
+            value: Value::Str(s),
+            ..out
+        })
     }
 
     fn fold_binary(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
