@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use tree_sitter::Node;
 
-use crate::fold::{walk_preorder, Budget, Folder};
+use crate::fold::{walk_preorder, Budget, Folder, LimitHit};
 use crate::lang::Lang;
 
 type Key = (usize, String);
@@ -19,6 +19,9 @@ type Key = (usize, String);
 /// `member_expression` per prefix, so keeping every prefix's text would take memory quadratic
 /// in the chain's length (a 100 KB line took 2.5 GB); no real variable name is this long.
 const MAX_NAME_BYTES: usize = 512;
+
+/// Argument-to-parameter edges followed per unit.
+const MAX_CALL_EDGES: usize = 100_000;
 
 pub struct FlowIndex {
     lang: Lang,
@@ -153,9 +156,24 @@ impl FlowIndex {
             })
             .collect();
         let mut assignments: Vec<(Key, Range<usize>)> = assignments;
-        for (callee, args) in &calls {
-            for (_, scope, params) in functions.iter().filter(|(name, _, _)| name == callee) {
+        // Calls × same-named functions × parameters can be huge (3,000 `function f(a,b,c)` and
+        // 3,000 `f(x,y,z)` took 2 GB): functions are indexed by name and the edges capped.
+        let mut by_name: HashMap<&str, Vec<(usize, &[String])>> = HashMap::new();
+        for (name, scope, params) in &functions {
+            by_name
+                .entry(name.as_str())
+                .or_default()
+                .push((*scope, params.as_slice()));
+        }
+        let mut edges = 0usize;
+        'calls: for (callee, args) in &calls {
+            for (scope, params) in by_name.get(callee.as_str()).into_iter().flatten() {
                 for (param, arg) in params.iter().zip(args) {
+                    edges += 1;
+                    if edges > MAX_CALL_EDGES {
+                        folder.budget().hit(LimitHit::FlowSize);
+                        break 'calls;
+                    }
                     assignments.push(((*scope, param.clone()), arg.clone()));
                 }
             }

@@ -48,6 +48,7 @@ pub enum LimitHit {
     FoldDepth,
     EvalSteps,
     TimeBudget,
+    FlowSize,
 }
 
 impl LimitHit {
@@ -59,6 +60,9 @@ impl LimitHit {
             LimitHit::FoldDepth => "an expression nests deeper than the folding depth cap",
             LimitHit::EvalSteps => "static evaluation stopped at its step budget",
             LimitHit::TimeBudget => "the per-file time budget ran out; later checks were skipped",
+            LimitHit::FlowSize => {
+                "data-flow analysis stopped at its size cap; some calls were not followed"
+            }
         }
     }
 }
