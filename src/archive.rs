@@ -217,18 +217,24 @@ pub fn reread(display: &str, roots: &[PathBuf], limits: &ArchiveLimits) -> Optio
         Some((outer, inner)) => (outer, Some(inner)),
         None => (display, None),
     };
-    let mut candidates = vec![PathBuf::from(outer)];
+    // Reported paths are relative to an absolute root, or as given for a relative one (see
+    // discover::display): an absolute root's paths are never looked up in the working folder.
+    let mut candidates = Vec::new();
     for root in roots {
-        candidates.push(if root.is_dir() {
-            root.join(outer)
-        } else {
-            root.clone()
+        candidates.push(match (root.is_dir(), root.is_absolute()) {
+            (true, true) => root.join(outer),
+            (true, false) => PathBuf::from(outer),
+            (false, _) if root.ends_with(outer) => root.clone(),
+            (false, _) => continue,
         });
     }
     for candidate in candidates {
         match inner {
             None => {
-                if let Ok(b) = std::fs::read(&candidate) {
+                // The scan's safe reader: a FIFO or symlink found there now is not opened.
+                if let Ok(crate::scan::ReadOutcome::Bytes(b)) =
+                    crate::scan::read_regular_file(&candidate, u64::MAX)
+                {
                     return Some(Arc::new(b));
                 }
             }

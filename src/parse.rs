@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::ops::{ControlFlow, Range};
 use std::time::{Duration, Instant};
 
-use tree_sitter::{ParseOptions, Parser, Tree};
+use tree_sitter::{Node, ParseOptions, Parser, Tree};
 
 use crate::lang::Lang;
 
@@ -85,6 +85,38 @@ pub fn parse(
     })
 }
 
+/// Syntax trees deeper than this are matched by rules only down to this depth. Measured here:
+/// the query cursor keeps in-progress states per open ancestor, so on trees tens of thousands
+/// of levels deep one query can take seconds (quadratic), and past ~65k levels matches are
+/// silently dropped. Real code, even generated or minified, stays far below this.
+pub const MAX_QUERY_DEPTH: usize = 10_000;
+
+/// Is any node under `root` more than `limit` levels below it? Iterative (a cursor and a
+/// counter), linear in the nodes visited, stops at the first node past the limit.
+pub fn deeper_than(root: Node, limit: usize) -> bool {
+    let mut cursor = root.walk();
+    let mut depth = 0usize;
+    loop {
+        if cursor.goto_first_child() {
+            depth += 1;
+            if depth > limit {
+                return true;
+            }
+            continue;
+        }
+        loop {
+            if depth == 0 {
+                return false;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            cursor.goto_parent();
+            depth -= 1;
+        }
+    }
+}
+
 fn to_ts_ranges(text: &[u8], ranges: &[Range<usize>]) -> Vec<tree_sitter::Range> {
     // Points must agree with byte offsets: compute rows/columns by scanning once.
     let mut out = Vec::with_capacity(ranges.len());
@@ -120,4 +152,26 @@ fn to_ts_ranges(text: &[u8], ranges: &[Range<usize>]) -> Vec<tree_sitter::Range>
         last_end = r.end;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_check_is_iterative_and_exact() {
+        let text = format!("x = {}1{};", "(".repeat(300_000), ")".repeat(300_000));
+        let tree = parse(
+            Lang::Javascript,
+            text.as_bytes(),
+            None,
+            Duration::from_secs(120),
+        )
+        .expect("parses");
+        assert!(deeper_than(tree.root_node(), MAX_QUERY_DEPTH));
+        let shallow = parse(Lang::Javascript, b"a(b(c));", None, Duration::from_secs(5)).unwrap();
+        assert!(!deeper_than(shallow.root_node(), 10));
+        // program > expression_statement > call_expression > arguments > call_expression > …
+        assert!(deeper_than(shallow.root_node(), 3));
+    }
 }

@@ -283,11 +283,11 @@ pub fn apply(result: &mut ScanResult, rules: &RuleSet, max_file_bytes: u64) {
         .files
         .par_iter()
         .filter_map(|c| {
-            let meta = std::fs::symlink_metadata(&c.disk_path).ok()?;
-            if !meta.is_file() || meta.len() > max_file_bytes {
-                return None;
-            }
-            let bytes = std::fs::read(&c.disk_path).ok()?;
+            // The scan's safe reader: a FIFO or symlink swapped in since is never opened.
+            let bytes = match crate::scan::read_regular_file(&c.disk_path, max_file_bytes) {
+                Ok(crate::scan::ReadOutcome::Bytes(b)) => b,
+                _ => return None,
+            };
             memmem::find(&bytes, TOKEN)?;
             let kind = classify(&c.disk_path, &bytes);
             let (found, capped) = directives(kind, &bytes, &known);

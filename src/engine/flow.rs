@@ -5,15 +5,23 @@
 //! assignment without a declaration writes the nearest enclosing declaration (or the global),
 //! and a use sees every enclosing function's variables.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use tree_sitter::Node;
 
-use crate::fold::{walk_preorder, Folder};
+use crate::fold::{walk_preorder, Budget, Folder, LimitHit};
 use crate::lang::Lang;
 
 type Key = (usize, String);
+
+/// Name occurrences longer than this are not tracked. A member chain `a.b.b.b…` has one
+/// `member_expression` per prefix, so keeping every prefix's text would take memory quadratic
+/// in the chain's length (a 100 KB line took 2.5 GB); no real variable name is this long.
+const MAX_NAME_BYTES: usize = 512;
+
+/// Argument-to-parameter edges followed per unit.
+const MAX_CALL_EDGES: usize = 100_000;
 
 pub struct FlowIndex {
     lang: Lang,
@@ -116,7 +124,7 @@ impl FlowIndex {
                     ));
                 }
             }
-            if name_kinds.contains(&n.kind()) {
+            if name_kinds.contains(&n.kind()) && n.byte_range().len() <= MAX_NAME_BYTES {
                 names.push((
                     String::from_utf8_lossy(&text[n.byte_range()]).into_owned(),
                     n.byte_range(),
@@ -148,9 +156,24 @@ impl FlowIndex {
             })
             .collect();
         let mut assignments: Vec<(Key, Range<usize>)> = assignments;
-        for (callee, args) in &calls {
-            for (_, scope, params) in functions.iter().filter(|(name, _, _)| name == callee) {
+        // Calls × same-named functions × parameters can be huge (3,000 `function f(a,b,c)` and
+        // 3,000 `f(x,y,z)` took 2 GB): functions are indexed by name and the edges capped.
+        let mut by_name: HashMap<&str, Vec<(usize, &[String])>> = HashMap::new();
+        for (name, scope, params) in &functions {
+            by_name
+                .entry(name.as_str())
+                .or_default()
+                .push((*scope, params.as_slice()));
+        }
+        let mut edges = 0usize;
+        'calls: for (callee, args) in &calls {
+            for (scope, params) in by_name.get(callee.as_str()).into_iter().flatten() {
                 for (param, arg) in params.iter().zip(args) {
+                    edges += 1;
+                    if edges > MAX_CALL_EDGES {
+                        folder.budget().hit(LimitHit::FlowSize);
+                        break 'calls;
+                    }
                     assignments.push(((*scope, param.clone()), arg.clone()));
                 }
             }
@@ -160,13 +183,20 @@ impl FlowIndex {
     }
 
     fn scope_at(&self, pos: usize) -> usize {
-        // Scopes are in document order; the innermost containing one is the last that contains.
-        self.scopes
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(_, (r, _))| r.start <= pos && pos < r.end)
-            .map_or(0, |(i, _)| i)
+        // Scopes are in document order and nest: the innermost one containing `pos` is the last
+        // one starting at or before it, or one of that one's ancestors (no linear scan: a file
+        // with many functions and many assignments would make that quadratic).
+        let mut i = self
+            .scopes
+            .partition_point(|(r, _)| r.start <= pos)
+            .saturating_sub(1);
+        loop {
+            let (r, parent) = &self.scopes[i];
+            if i == 0 || (r.start <= pos && pos < r.end) {
+                return i;
+            }
+            i = *parent;
+        }
     }
 
     fn chain(&self, scope: usize) -> impl Iterator<Item = usize> + '_ {
@@ -206,25 +236,81 @@ impl FlowIndex {
     }
 
     /// Variables (transitively) assigned from one of `source_spans`.
-    pub fn tainted(&self, source_spans: &[Range<usize>], blocked: &[Range<usize>]) -> HashSet<Key> {
+    ///
+    /// A worklist over an index from names to the assignments whose value mentions them, so a
+    /// long chain of assignments costs linear, not quadratic, time; stops with what it found so
+    /// far when the file's time budget runs out (recorded as a limit hit).
+    pub fn tainted(
+        &self,
+        source_spans: &[Range<usize>],
+        blocked: &[Range<usize>],
+        budget: &Budget,
+    ) -> HashSet<Key> {
         let mut tainted: HashSet<Key> = HashSet::new();
-        loop {
-            let mut changed = false;
-            for (key, value) in &self.assignments {
-                if tainted.contains(key) {
+        let mut work: Vec<Key> = Vec::new();
+        let mut visits = 0u64;
+        let mut out_of_time = || {
+            visits += 1;
+            visits.is_multiple_of(4096) && budget.out_of_time()
+        };
+        let mut sources: Vec<Range<usize>> = source_spans.to_vec();
+        sources.sort_by_key(|r| (r.start, r.end));
+        // Name → (assignment, scope of the occurrence) for every unblocked occurrence of the
+        // name inside an assignment's value.
+        let mut uses: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+        for (ai, (key, value)) in self.assignments.iter().enumerate() {
+            let first = sources.partition_point(|s| s.start < value.start);
+            let mut from_source = false;
+            for s in sources[first..].iter().take_while(|s| s.start < value.end) {
+                if out_of_time() {
+                    return tainted;
+                }
+                if s.end <= value.end {
+                    from_source = true;
+                    break;
+                }
+            }
+            if from_source {
+                if tainted.insert(key.clone()) {
+                    work.push(key.clone());
+                }
+                continue;
+            }
+            let first = self
+                .names
+                .partition_point(|(_, r, _)| r.start < value.start);
+            for (name, r, scope) in self.names[first..]
+                .iter()
+                .take_while(|(_, r, _)| r.start < value.end)
+            {
+                if out_of_time() {
+                    return tainted;
+                }
+                if r.end > value.end || blocked.iter().any(|b| r.start >= b.start && r.end <= b.end)
+                {
                     continue;
                 }
-                let from_source = source_spans
-                    .iter()
-                    .any(|s| s.start >= value.start && s.end <= value.end);
-                if from_source || self.reaches(value, &tainted, blocked) {
-                    tainted.insert(key.clone());
-                    changed = true;
-                }
-            }
-            if !changed {
-                return tainted;
+                uses.entry(name.as_str()).or_default().push((ai, *scope));
             }
         }
+        while let Some((scope, name)) = work.pop() {
+            let Some(list) = uses.get(name.as_str()) else {
+                continue;
+            };
+            for &(ai, occurrence_scope) in list {
+                if out_of_time() {
+                    return tainted;
+                }
+                let refers = match self.lang {
+                    Lang::Php => occurrence_scope == scope,
+                    Lang::Javascript => self.chain(occurrence_scope).any(|s| s == scope),
+                };
+                let key = &self.assignments[ai].0;
+                if refers && tainted.insert(key.clone()) {
+                    work.push(key.clone());
+                }
+            }
+        }
+        tainted
     }
 }

@@ -103,6 +103,15 @@ pub(crate) fn scan_unit(
     );
     let mut cursor = QueryCursor::new();
     cursor.set_match_limit(4096);
+    if parse::deeper_than(root, parse::MAX_QUERY_DEPTH) {
+        // Queries slow down quadratically on very deep trees: match only the upper levels.
+        cursor.set_max_start_depth(Some(parse::MAX_QUERY_DEPTH as u32));
+        out.problems.push(format!(
+            "{} code nests deeper than {} syntax levels; rules were not matched below that depth",
+            unit.lang.name(),
+            parse::MAX_QUERY_DEPTH
+        ));
+    }
     for &ri in &rules.order {
         let rule = &rules.rules[ri];
         for q in rule.queries.iter().filter(|q| q.lang == unit.lang) {

@@ -260,7 +260,7 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         let tainted = self
             .tainted
             .entry(key)
-            .or_insert_with(|| flow.tainted(&source_spans, &blocked));
+            .or_insert_with(|| flow.tainted(&source_spans, &blocked, self.folder.budget()));
         flow.reaches(&range, tainted, &blocked)
     }
 

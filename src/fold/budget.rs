@@ -52,6 +52,7 @@ pub enum LimitHit {
     FoldDepth,
     EvalSteps,
     TimeBudget,
+    FlowSize,
 }
 
 impl LimitHit {
@@ -63,6 +64,9 @@ impl LimitHit {
             LimitHit::FoldDepth => "an expression nests deeper than the folding depth cap",
             LimitHit::EvalSteps => "static evaluation stopped at its step budget",
             LimitHit::TimeBudget => "the per-file time budget ran out; later checks were skipped",
+            LimitHit::FlowSize => {
+                "data-flow analysis stopped at its size cap; some calls were not followed"
+            }
         }
     }
 }
@@ -75,6 +79,20 @@ pub struct Budget {
     steps: Cell<u64>,
     deadline: Instant,
     hits: RefCell<Vec<LimitHit>>,
+    /// Recursive evaluator frames alive right now (see [`Budget::enter`]).
+    live_depth: Cell<usize>,
+}
+
+/// A recursion frame counted by [`Budget::enter`]; leaving it (dropping) uncounts it.
+#[must_use]
+pub struct DepthGuard<'b>(&'b Budget);
+
+impl Drop for DepthGuard<'_> {
+    fn drop(&mut self) {
+        self.0
+            .live_depth
+            .set(self.0.live_depth.get().saturating_sub(1));
+    }
 }
 
 impl Budget {
@@ -86,7 +104,23 @@ impl Budget {
             steps: Cell::new(0),
             deadline,
             hits: RefCell::default(),
+            live_depth: Cell::new(0),
         }
+    }
+
+    /// Counts one frame of evaluator recursion, whatever path led to it. The evaluators pass a
+    /// `depth` down their calls, but some entry points (callee names, variable names) restart
+    /// it at zero; this counter of frames actually on the stack cannot be restarted, so no
+    /// input can make folding recurse deeper than `4 × max_fold_depth` frames. `None` (and a
+    /// recorded `FoldDepth` hit) when that is reached.
+    pub fn enter(&self) -> Option<DepthGuard<'_>> {
+        let d = self.live_depth.get() + 1;
+        if d > self.limits.max_fold_depth.saturating_mul(4) {
+            self.hit(LimitHit::FoldDepth);
+            return None;
+        }
+        self.live_depth.set(d);
+        Some(DepthGuard(self))
     }
 
     pub fn hit(&self, what: LimitHit) {

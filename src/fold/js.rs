@@ -39,6 +39,11 @@ const CODE_SINKS: &[&str] = &[
     "execScript",
 ];
 
+/// The packer and the string-array rotation are recognised in functions up to this size only.
+/// Both are a few hundred bytes in the wild; without a cap, N nested IIFEs would have their
+/// text searched N times over (quadratic: 100k nested took over 10 s before any deadline).
+const MAX_IDIOM_FUNCTION_BYTES: usize = 64 * 1024;
+
 /// Callee names whose result can hide a payload.
 const DECODER_CALLS: &[&str] = &[
     "atob",
@@ -93,6 +98,10 @@ impl<'a> JsFolder<'a> {
 
     pub fn source(&self) -> &'a [u8] {
         self.src
+    }
+
+    pub fn budget(&self) -> &'a Budget {
+        self.budget
     }
 
     fn text(&self, n: Node<'a>) -> &'a str {
@@ -326,6 +335,7 @@ impl<'a> JsFolder<'a> {
                 return hit.clone();
             }
         }
+        let _frame = self.budget.enter()?;
         let out = self.fold_uncached(node, env, depth);
         if cacheable {
             self.cache.borrow_mut().insert(node.id(), out.clone());
@@ -485,13 +495,24 @@ impl<'a> JsFolder<'a> {
                     .with_provenance_of(&r),
             );
         }
-        let mut s = l.to_text()?;
         let rt = r.to_text()?;
         if !self.budget.take_decoded(rt.len()) {
             return None;
         }
+        let out = Folded::str(Vec::new())
+            .with_provenance_of(&l)
+            .with_provenance_of(&r);
+        // Append in place: copying the growing left side at every operand was quadratic (a
+        // 15 KB file of `a+a+…` with a 3 KB `a` stalled for the whole time budget).
+        let mut s = match l.value {
+            Value::Str(s) => s,
+            _ => l.to_text()?,
+        };
         s.extend(rt);
-        Some(Folded::str(s).with_provenance_of(&l).with_provenance_of(&r))
+        Some(Folded {
+            value: Value::Str(s),
+            ..out
+        })
     }
 
     fn fold_binary(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
@@ -948,6 +969,9 @@ impl<'a> JsFolder<'a> {
         if !self.budget.step() || d > self.budget.limits.max_fold_depth {
             return Flow::Abort;
         }
+        let Some(_frame) = self.budget.enter() else {
+            return Flow::Abort;
+        };
         match stmt.kind() {
             "comment" | "empty_statement" => Flow::Normal,
             "statement_block" => self.exec_block(stmt, env, d + 1),
@@ -1059,6 +1083,9 @@ impl<'a> JsFolder<'a> {
 
     /// Executes an expression for its effect on local variables. False when not understood.
     fn effect(&self, e: Node<'a>, env: &mut Env, d: usize) -> bool {
+        let Some(_frame) = self.budget.enter() else {
+            return false;
+        };
         let local =
             |n: Node<'a>, env: &Env| n.kind() == "identifier" && env.contains_key(self.text(n));
         match e.kind() {
@@ -1194,7 +1221,7 @@ impl<'a> JsFolder<'a> {
             return None;
         }
         let params = func.child_by_field_name("parameters")?;
-        if params.named_child_count() < 4 {
+        if params.named_child_count() < 4 || func.byte_range().len() > MAX_IDIOM_FUNCTION_BYTES {
             return None;
         }
         let body = self.text(func.child_by_field_name("body")?);
@@ -1255,6 +1282,7 @@ impl<'a> JsFolder<'a> {
         if depth > 32 {
             return None;
         }
+        let _frame = self.budget.enter()?;
         let d = depth + 1;
         match node.kind() {
             "identifier" => {
@@ -1344,6 +1372,9 @@ fn rotation_idiom<'a>(call: Node<'a>, src: &'a [u8]) -> Option<(&'a str, usize)>
         callee
     };
     if !is_function(func) {
+        return None;
+    }
+    if func.byte_range().len() > MAX_IDIOM_FUNCTION_BYTES {
         return None;
     }
     let body = std::str::from_utf8(&src[func.byte_range()]).ok()?;

@@ -106,6 +106,14 @@ impl<'a> Folder<'a> {
         }
     }
 
+    /// The file's budget this folder works under.
+    pub fn budget(&self) -> &'a Budget {
+        match self {
+            Folder::Js(f) => f.budget(),
+            Folder::Php(f) => f.budget(),
+        }
+    }
+
     /// Identifier names bound (by any assignment) to each value node: used by flow predicates.
     pub fn assignments(&self) -> Vec<(String, Node<'a>)> {
         match self {

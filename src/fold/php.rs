@@ -64,6 +64,10 @@ impl<'a> PhpFolder<'a> {
         self.src
     }
 
+    pub fn budget(&self) -> &'a Budget {
+        self.budget
+    }
+
     fn text(&self, n: Node<'a>) -> &'a str {
         std::str::from_utf8(&self.src[n.byte_range()]).unwrap_or("")
     }
@@ -117,6 +121,7 @@ impl<'a> PhpFolder<'a> {
 
     /// The name a variable expression refers to: `$x`, `${'x'}`, `$GLOBALS['x']`, `$$y` (y const).
     fn var_name(&self, n: Node<'a>) -> Option<String> {
+        let _frame = self.budget.enter()?;
         match n.kind() {
             "variable_name" => Some(self.text(n).trim_start_matches('$').to_string()),
             "dynamic_variable_name" => {
@@ -242,6 +247,7 @@ impl<'a> PhpFolder<'a> {
                 return hit.clone();
             }
         }
+        let _frame = self.budget.enter()?;
         let out = self.fold_uncached(node, depth + 1);
         if !in_context {
             self.cache.borrow_mut().insert(node.id(), out.clone());

@@ -69,23 +69,32 @@ fn help_line(help: &str) -> String {
         .join(" ")
 }
 
-/// The file's text for excerpts: control characters neutralised byte-for-byte where possible
-/// (same length, so spans stay valid) and invalid UTF-8 replaced.
+/// The file's text for excerpts, safe for a terminal and with the file's byte offsets (so spans
+/// stay valid): C0 controls (ESC included, CR unless in CRLF) and DEL become `?`, C1 controls (U+0080–U+009F, which
+/// some terminals obey as CSI/OSC) become `??`, bidirectional overrides one `?` per byte, and
+/// each invalid UTF-8 byte becomes `?`.
 fn excerpt_source(bytes: &[u8]) -> String {
-    let cleaned: Vec<u8> = bytes
-        .iter()
-        .map(|&b| {
-            if (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t')) || b == 0x7f {
-                b'?'
-            } else {
-                b
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        let mut chars = chunk.valid().chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\n' | '\t' => out.push(c),
+                // A lone CR sends the cursor back over the line: only CRLF keeps it.
+                '\r' if chars.peek() == Some(&'\n') => out.push(c),
+                c if (c as u32) < 0x20 || c == '\u{7f}' => out.push('?'),
+                c if ('\u{80}'..='\u{9f}').contains(&c) => out.push_str("??"),
+                c if super::sanitize::is_bidi_control(c) => {
+                    out.extend(std::iter::repeat_n('?', c.len_utf8()))
+                }
+                c => out.push(c),
             }
-        })
-        .collect();
-    match String::from_utf8(cleaned) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
+        for _ in chunk.invalid() {
+            out.push('?');
+        }
     }
+    out
 }
 
 pub fn write(
@@ -186,5 +195,21 @@ fn diagnostic(f: &Finding, rules: &RuleSet, text: String) -> FindingDiagnostic {
         span: span_of(&f.location.bytes),
         source: NamedSource::new(terminal(&f.location.path), text),
         related,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt_source;
+
+    #[test]
+    fn excerpts_keep_offsets_and_drop_terminal_controls() {
+        let raw = b"a\x1b[31mb\xc2\x9b2Jc\xffd\r\n\x07e\xe2\x80\xae\rf";
+        let clean = excerpt_source(raw);
+        assert_eq!(clean.len(), raw.len());
+        assert!(!clean
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r'));
+        assert_eq!(clean, "a?[31mb??2Jc?d\r\n?e????f");
     }
 }

@@ -36,11 +36,13 @@ fn level_json(s: Severity) -> serde_json::Value {
     })
 }
 
-/// Percent-encodes what a URI reference may not contain; `/` is kept.
+/// Percent-encodes what a URI reference may not contain; `/` is kept. `:` is always encoded:
+/// in a relative reference's first segment it would read as a scheme (`a:b.js`), which makes
+/// the SARIF invalid.
 fn uri(path: &str) -> String {
     let mut out = String::new();
     for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
