@@ -206,6 +206,9 @@ fn composites(rules: &RuleSet, scan: &mut FileScan) {
             continue;
         };
         let (all, any, min_any) = (&composite.all, &composite.any, &composite.min_any);
+        if composite.none.iter().any(|&n| scan.hits.iter().any(|h| h.rule == n)) {
+            continue;
+        }
         let first = |id: usize| {
             let need = composite.min_matches.get(&id).copied().unwrap_or(1);
             let n = scan.hits.iter().filter(|h| h.rule == id).count();

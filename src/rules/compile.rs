@@ -64,6 +64,7 @@ pub struct CompiledComposite {
     pub all: Vec<usize>,
     pub any: Vec<usize>,
     pub min_any: usize,
+    pub none: Vec<usize>,
     /// Minimum number of matches per rule index (absent: one).
     pub min_matches: HashMap<usize, usize>,
 }
@@ -387,10 +388,12 @@ impl RuleSet {
                 any,
                 min_any,
                 min_matches,
+                none,
             }) = &rule.meta.composite
             {
                 let all_i = resolve(all, &mut my_deps)?;
                 let any_i = resolve(any, &mut my_deps)?;
+                let none_i = resolve(none, &mut my_deps)?;
                 let ids: Vec<String> = min_matches.keys().cloned().collect();
                 let counts = resolve(&ids, &mut my_deps)?
                     .into_iter()
@@ -400,6 +403,7 @@ impl RuleSet {
                     all: all_i,
                     any: any_i,
                     min_any: min_any.unwrap_or(1),
+                    none: none_i,
                     min_matches: counts,
                 });
             }

@@ -144,6 +144,9 @@ pub struct Composite {
     #[serde(default)]
     pub any: Vec<String>,
     pub min_any: Option<usize>,
+    /// Not reported when one of these (more specific) rules already matched in the file.
+    #[serde(default)]
+    pub none: Vec<String>,
     /// Rules that must match at least this many times in the file (default once), e.g. a web
     /// shell probes several execution functions where ordinary code checks one.
     #[serde(default)]
