@@ -206,7 +206,11 @@ fn composites(rules: &RuleSet, scan: &mut FileScan) {
             continue;
         };
         let (all, any, min_any) = (&composite.all, &composite.any, &composite.min_any);
-        if composite.none.iter().any(|&n| scan.hits.iter().any(|h| h.rule == n)) {
+        if composite
+            .none
+            .iter()
+            .any(|&n| scan.hits.iter().any(|h| h.rule == n))
+        {
             continue;
         }
         let first = |id: usize| {

@@ -461,27 +461,50 @@ impl<'a> JsFolder<'a> {
 
     /// `a + b + c + …` folded left to right without recursing down the left spine.
     fn fold_plus_chain(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
-        let mut operands = Vec::new();
+        // Walk down the left spine; stop early at a prefix already folded (queries visit every
+        // prefix of a long chain, which would otherwise make the work quadratic).
+        let cacheable = env.is_empty();
+        let mut spine = Vec::new();
         let mut left = node;
+        let mut base: Option<Option<Folded>> = None;
         while left.kind() == "binary_expression"
             && left
                 .child_by_field_name("operator")
                 .is_some_and(|o| self.text(o) == "+")
         {
-            operands.push(left.child_by_field_name("right")?);
+            if cacheable && left != node {
+                if let Some(hit) = self.cache.borrow().get(&left.id()) {
+                    base = Some(hit.clone());
+                    break;
+                }
+            }
+            spine.push(left);
             left = left.child_by_field_name("left")?;
-            if operands.len() > 100_000 || !self.budget.step() {
+            if spine.len() > 100_000 || !self.budget.step() {
                 return None;
             }
         }
-        operands.push(left);
-        let mut acc: Option<Folded> = None;
-        for operand in operands.into_iter().rev() {
-            let v = self.fold(operand, env, d)?;
-            acc = Some(match acc {
-                None => v,
-                Some(l) => self.js_add(l, v)?,
-            });
+        let mut acc = match base {
+            Some(hit) => hit,
+            None => self.fold(left, env, d),
+        };
+        // Innermost first: each spine node's value is the previous value plus its right side.
+        for bin in spine.into_iter().rev() {
+            acc = match (acc, bin.child_by_field_name("right")) {
+                (Some(l), Some(r)) => self.fold(r, env, d).and_then(|v| self.js_add(l, v)),
+                _ => None,
+            };
+            if cacheable && bin != node {
+                // Every remembered prefix is a copy: count it against the decoded-bytes cap.
+                let size = acc
+                    .as_ref()
+                    .and_then(Folded::as_bytes)
+                    .map_or(0, <[u8]>::len);
+                if size > 0 && !self.budget.take_decoded(size) {
+                    acc = None;
+                }
+                self.cache.borrow_mut().insert(bin.id(), acc.clone());
+            }
         }
         acc
     }

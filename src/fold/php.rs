@@ -477,33 +477,63 @@ impl<'a> PhpFolder<'a> {
     /// `a . b . c . …` folded without recursing down the left spine: obfuscators build names
     /// from hundreds of pieces, which would otherwise exceed the depth cap.
     fn fold_concat_chain(&self, node: Node<'a>, d: usize) -> Option<Folded> {
-        let mut operands = Vec::new();
+        // Walk down the left spine; stop early at a prefix already folded, and remember every
+        // prefix, so that visiting all prefixes of a long chain stays linear.
+        let cacheable = self.context.borrow().is_none();
+        let mut spine = Vec::new();
         let mut left = node;
+        let mut base: Option<Option<Folded>> = None;
         while left.kind() == "binary_expression"
             && left
                 .child_by_field_name("operator")
                 .is_some_and(|o| self.text(o) == ".")
         {
-            operands.push(left.child_by_field_name("right")?);
+            if cacheable && left != node {
+                if let Some(hit) = self.cache.borrow().get(&left.id()) {
+                    base = Some(hit.clone());
+                    break;
+                }
+            }
+            spine.push(left);
             left = left.child_by_field_name("left")?;
-            if operands.len() > 100_000 || !self.budget.step() {
+            if spine.len() > 100_000 || !self.budget.step() {
                 return None;
             }
         }
-        operands.push(left);
-        let mut out = Folded::str(Vec::new());
-        let mut bytes = Vec::new();
-        for operand in operands.into_iter().rev() {
-            let v = self.fold(operand, d)?;
-            let t = v.to_text()?;
-            if !self.budget.take_decoded(t.len()) {
-                return None;
+        let mut acc = match base {
+            Some(hit) => hit,
+            None => self.fold(left, d),
+        };
+        for bin in spine.into_iter().rev() {
+            acc = match (acc, bin.child_by_field_name("right")) {
+                (Some(l), Some(r)) => self.fold(r, d).and_then(|v| {
+                    let mut bytes = l.to_text()?;
+                    let add = v.to_text()?;
+                    if !self.budget.take_decoded(add.len()) {
+                        return None;
+                    }
+                    bytes.extend(add);
+                    Some(
+                        Folded::str(bytes)
+                            .with_provenance_of(&l)
+                            .with_provenance_of(&v),
+                    )
+                }),
+                _ => None,
+            };
+            if cacheable && bin != node {
+                // Every remembered prefix is a copy: count it against the decoded-bytes cap.
+                let size = acc
+                    .as_ref()
+                    .and_then(Folded::as_bytes)
+                    .map_or(0, <[u8]>::len);
+                if size > 0 && !self.budget.take_decoded(size) {
+                    acc = None;
+                }
+                self.cache.borrow_mut().insert(bin.id(), acc.clone());
             }
-            bytes.extend(t);
-            out = out.with_provenance_of(&v);
         }
-        out.value = Value::Str(bytes);
-        Some(out)
+        acc
     }
 
     fn fold_binary(&self, node: Node<'a>, d: usize) -> Option<Folded> {
