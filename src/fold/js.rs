@@ -683,6 +683,30 @@ impl<'a> JsFolder<'a> {
                 }
             }
             let recv = self.fold(object, env, d)?;
+            // `[…].map(function (c) { return String.fromCharCode(c ^ 7); })`: a pure callback.
+            if method == "map" {
+                if let (Value::Arr(items), Some(cb)) = (&recv.value, arg_nodes.first()) {
+                    let func = match self.binding_of(*cb) {
+                        Some(Binding::Function(f)) => f,
+                        _ if is_function(*cb) => *cb,
+                        _ => return None,
+                    };
+                    let mut out = Vec::with_capacity(items.len());
+                    for (i, item) in items.iter().enumerate() {
+                        out.push(self.apply(
+                            func,
+                            vec![item.clone(), Some(Folded::num(i as f64))],
+                            d + 1,
+                        ));
+                    }
+                    let mut f = Folded::plain(Value::Arr(Vec::new())).with_provenance_of(&recv);
+                    for v in out.iter().flatten() {
+                        f = f.with_provenance_of(v);
+                    }
+                    f.value = Value::Arr(out);
+                    return Some(f);
+                }
+            }
             let args: Vec<Option<Folded>> =
                 arg_nodes.iter().map(|a| self.fold(*a, env, d)).collect();
             return self.method(recv, &method, &args, arg_nodes.first().copied());

@@ -42,6 +42,9 @@ pub struct PhpFolder<'a> {
     /// Variable name (without `$`) → its single assigned value; `None` when written more than once.
     vars: HashMap<String, Option<Node<'a>>>,
     cache: RefCell<HashMap<usize, Option<Folded>>>,
+    /// User-defined functions and methods by lower-case name (ambiguous names dropped), for
+    /// inlining small decoder helpers.
+    functions: HashMap<String, Option<Node<'a>>>,
     /// While folding in context (see `value_in_context`): variable values at that point.
     context: RefCell<Option<HashMap<String, Folded>>>,
 }
@@ -55,8 +58,10 @@ impl<'a> PhpFolder<'a> {
             vars: HashMap::new(),
             cache: RefCell::default(),
             context: RefCell::new(None),
+            functions: HashMap::new(),
         };
         f.collect_vars();
+        f.collect_functions();
         f
     }
 
@@ -70,6 +75,79 @@ impl<'a> PhpFolder<'a> {
 
     fn text(&self, n: Node<'a>) -> &'a str {
         std::str::from_utf8(&self.src[n.byte_range()]).unwrap_or("")
+    }
+
+    fn collect_functions(&mut self) {
+        let mut functions: HashMap<String, Option<Node<'a>>> = HashMap::new();
+        preorder(self.root, |n| {
+            if matches!(n.kind(), "function_definition" | "method_declaration") {
+                if let Some(name) = n.child_by_field_name("name") {
+                    functions
+                        .entry(self.text(name).to_ascii_lowercase())
+                        .and_modify(|f| *f = None)
+                        .or_insert(Some(n));
+                }
+            }
+            true
+        });
+        self.functions = functions;
+    }
+
+    /// Folds a call of a small user-defined helper (`function d($s) { return base64_decode(
+    /// strrev($s)); }`): straight-line assignments then `return`, with the parameters bound to
+    /// the folded arguments. Anything else in the body gives up.
+    fn inline_user_function(&self, name: &str, args: &[Node<'a>], d: usize) -> Option<Folded> {
+        let func = (*self.functions.get(name)?)?;
+        let params = func.child_by_field_name("parameters")?;
+        let body = func.child_by_field_name("body")?;
+        let mut env: HashMap<String, Folded> = HashMap::new();
+        let mut walker = params.walk();
+        for (i, p) in params.named_children(&mut walker).enumerate() {
+            let var = p.child_by_field_name("name").or_else(|| p.named_child(0))?;
+            let value = match args.get(i) {
+                Some(a) => self.fold(*a, d)?,
+                None => self.fold(p.child_by_field_name("default_value")?, d)?,
+            };
+            env.insert(self.text(var).trim_start_matches('$').to_string(), value);
+        }
+        let saved = self.context.replace(Some(env));
+        let result = self.run_straight_line(body, d);
+        *self.context.borrow_mut() = saved;
+        result
+    }
+
+    fn run_straight_line(&self, body: Node<'a>, d: usize) -> Option<Folded> {
+        let mut walker = body.walk();
+        for stmt in body.named_children(&mut walker) {
+            match stmt.kind() {
+                "comment" => {}
+                "return_statement" => return self.fold(stmt.named_child(0)?, d),
+                "expression_statement" => {
+                    let e = stmt.named_child(0)?;
+                    let left = e.child_by_field_name("left")?;
+                    let name = self.var_name(left)?;
+                    let value = self.fold(e.child_by_field_name("right")?, d)?;
+                    let value = match (
+                        e.kind(),
+                        e.child_by_field_name("operator").map(|o| self.text(o)),
+                    ) {
+                        ("assignment_expression", _) => value,
+                        ("augmented_assignment_expression", Some(".=")) => {
+                            let old = self.context.borrow().as_ref()?.get(&name)?.clone();
+                            let mut joined = old.to_text()?;
+                            joined.extend(value.to_text()?);
+                            Folded::str(joined)
+                                .with_provenance_of(&old)
+                                .with_provenance_of(&value)
+                        }
+                        _ => return None,
+                    };
+                    self.context.borrow_mut().as_mut()?.insert(name, value);
+                }
+                _ => return None,
+            }
+        }
+        None
     }
 
     fn collect_vars(&mut self) {
@@ -423,6 +501,14 @@ impl<'a> PhpFolder<'a> {
                 }
             }
             "conditional_expression" => None,
+            "member_call_expression" | "scoped_call_expression" => {
+                // `$this->decode('…')` / `self::decode('…')`: a helper method of the same file.
+                let name = self
+                    .text(node.child_by_field_name("name")?)
+                    .to_ascii_lowercase();
+                let args = self.args(node);
+                self.inline_user_function(&name, &args, d)
+            }
             "function_call_expression" => self.fold_call(node, d),
             _ => None,
         }
@@ -748,8 +834,32 @@ impl<'a> PhpFolder<'a> {
                     .collect();
                 Some(Folded::plain(Value::Arr(parts)))
             }
-            "sprintf" => None,
-            _ => None,
+            "array_map" => {
+                // array_map('chr', [...]) and friends: a known pure callback over a folded array.
+                let callback = arg(0)?.text_lossy()?.to_ascii_lowercase();
+                let list = arg(1)?;
+                let Value::Arr(items) = &list.value else {
+                    return None;
+                };
+                let mut out = Vec::with_capacity(items.len());
+                for it in items {
+                    let it = it.as_ref()?;
+                    let mapped = match callback.as_str() {
+                        "chr" => vec![(it.as_num()? as i64).rem_euclid(256) as u8],
+                        "strrev" => decoders::reverse(&it.to_text()?),
+                        "str_rot13" => decoders::rot13(&it.to_text()?),
+                        "base64_decode" => decoders::base64(&it.to_text()?)?,
+                        "trim" => it.to_text()?.trim_ascii().to_vec(),
+                        "urldecode" | "rawurldecode" => {
+                            decoders::percent(&it.to_text()?, callback == "urldecode")
+                        }
+                        _ => return None,
+                    };
+                    out.push(Some(Folded::str(mapped)));
+                }
+                Some(Folded::plain(Value::Arr(out)).via("array_map"))
+            }
+            _ => self.inline_user_function(&name, &args, d),
         }
     }
 
