@@ -305,7 +305,10 @@ fn scan_source_inner(
 ) -> (Vec<Finding>, Vec<FileProblem>) {
     let kind = classify::classify(&file.disk_path, &file.bytes);
     let file_units = units::extract(kind, &file.bytes);
-    if file_units.units.is_empty() && file_units.script_srcs.is_empty() {
+    if file_units.units.is_empty()
+        && file_units.script_srcs.is_empty()
+        && file_units.directives.is_empty()
+    {
         return (Vec::new(), Vec::new());
     }
     let budget = Budget::new(limits.clone());

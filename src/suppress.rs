@@ -90,6 +90,7 @@ pub struct Directive {
 fn comment_syntax(kind: FileKind) -> &'static [(&'static str, &'static str)] {
     match kind {
         FileKind::Javascript => &[("//", ""), ("/*", "*/")],
+        FileKind::ServerConfig => &[("#", ""), (";", "")],
         FileKind::Php | FileKind::PhpFragment | FileKind::Markup(Dialect::Php) => {
             &[("<!--", "-->"), ("//", ""), ("/*", "*/"), ("#", "")]
         }
@@ -116,7 +117,9 @@ fn comment_syntax(kind: FileKind) -> &'static [(&'static str, &'static str)] {
             ("//", ""),
             ("/*", "*/"),
         ],
-        FileKind::Markup(Dialect::Html) => &[("<!--", "-->"), ("//", ""), ("/*", "*/")],
+        FileKind::Markup(Dialect::Html | Dialect::Escaped) => {
+            &[("<!--", "-->"), ("//", ""), ("/*", "*/")]
+        }
         FileKind::Skip => &[],
     }
 }

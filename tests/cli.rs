@@ -35,6 +35,10 @@ fn infected_fixture_trees_are_caught() {
                 "js/card-data-exfiltration",
                 "php/eval-of-request-data",
                 "php/computed-dangerous-function",
+                // Carriers outside code files: server config, a SQL dump, a polyglot image.
+                "php/htaccess-executes-images",
+                "js/script-from-suspicious-host",
+                "php/php-in-image-file",
             ],
         ),
         (
@@ -59,6 +63,27 @@ fn infected_fixture_trees_are_caught() {
             );
         }
     }
+}
+
+#[test]
+fn markup_in_a_sql_dump_is_located_at_the_dump_line() {
+    let out = skimlint()
+        .args([
+            "check",
+            &fixture("magento2-infected/var/backup/config-dump.sql"),
+            "--format",
+            "concise",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("config-dump.sql:4:145: error[js/script-from-suspicious-host]"),
+        "{text}"
+    );
 }
 
 #[test]

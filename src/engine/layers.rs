@@ -111,6 +111,7 @@ fn nested(kind: PayloadKind, bytes: &[u8]) -> FileUnits {
         PayloadKind::Code(Lang::Php) => FileUnits {
             units: vec![Unit::php_code(bytes)],
             script_srcs: Vec::new(),
+            directives: Vec::new(),
         },
         PayloadKind::Code(Lang::Javascript) => {
             let unit = Unit {
@@ -123,6 +124,7 @@ fn nested(kind: PayloadKind, bytes: &[u8]) -> FileUnits {
             FileUnits {
                 units: vec![unit],
                 script_srcs: Vec::new(),
+                directives: Vec::new(),
             }
         }
         PayloadKind::Markup => {

@@ -11,7 +11,7 @@ use tree_sitter::{QueryCursor, QueryCursorOptions, StreamingIterator};
 
 use crate::fold::{Budget, Folder, LimitHit};
 use crate::parse::{self, ParseError};
-use crate::rules::{CompiledConstraint, RuleSet, Severity};
+use crate::rules::{CompiledConstraint, RuleSet, Severity, Target};
 use crate::units::{FileUnits, ScriptSrc, Unit};
 
 pub use layers::Layer;
@@ -48,6 +48,14 @@ pub fn scan_file(units: &FileUnits, rules: &RuleSet, budget: &Budget) -> FileSca
     }
     scan_script_srcs(
         &units.script_srcs,
+        rules,
+        &budget.limits.allowed_hosts,
+        &mut scan,
+    );
+    scan_text_items(
+        &units.directives,
+        Target::Htaccess,
+        "{line}",
         rules,
         &budget.limits.allowed_hosts,
         &mut scan,
@@ -161,14 +169,31 @@ pub(crate) fn scan_script_srcs(
     allowed_hosts: &[String],
     out: &mut FileScan,
 ) {
+    scan_text_items(srcs, Target::ScriptSrc, "{src}", rules, allowed_hosts, out);
+}
+
+/// Rules on text items rather than syntax trees: `script-src` addresses, `htaccess` lines.
+fn scan_text_items(
+    items: &[ScriptSrc],
+    target: Target,
+    placeholder: &str,
+    rules: &RuleSet,
+    allowed_hosts: &[String],
+    out: &mut FileScan,
+) {
     for &ri in &rules.order {
         let rule = &rules.rules[ri];
-        let Some(c) = &rule.script_src else { continue };
-        for s in srcs.iter().filter(|s| url_holds(c, &s.url, allowed_hosts)) {
+        let Some((t, c)) = &rule.text_rule else {
+            continue;
+        };
+        if *t != target {
+            continue;
+        }
+        for s in items.iter().filter(|s| url_holds(c, &s.url, allowed_hosts)) {
             let message = rule
                 .meta
                 .message
-                .replace("{src}", &predicates::short(&s.url, 100));
+                .replace(placeholder, &predicates::short(&s.url, 100));
             out.hits.push(Hit {
                 rule: ri,
                 span: s.span.clone(),

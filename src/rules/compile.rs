@@ -75,8 +75,9 @@ pub struct Rule {
     pub source_path: String,
     pub queries: Vec<CompiledQuery>,
     pub composite: Option<CompiledComposite>,
-    /// For `languages = ["script-src"]` rules: the constraint on the URL.
-    pub script_src: Option<CompiledConstraint>,
+    /// For rules on text items instead of syntax trees (`script-src` addresses, `htaccess`
+    /// directive lines): the target and the constraint on the item.
+    pub text_rule: Option<(Target, CompiledConstraint)>,
 }
 
 impl Rule {
@@ -109,16 +110,25 @@ impl Rule {
                     Some("composite"),
                 ))
             }
-            (None, None) if meta.languages == [Target::ScriptSrc] => {
-                let Some(c) = meta.constraints.get("src") else {
+            (None, None)
+                if meta.languages == [Target::ScriptSrc]
+                    || meta.languages == [Target::Htaccess] =>
+            {
+                let target = meta.languages[0];
+                let capture = if target == Target::ScriptSrc {
+                    "src"
+                } else {
+                    "line"
+                };
+                let Some(c) = meta.constraints.get(capture) else {
                     return Err(err(
-                        "a script-src rule needs a `[where.src]` table".into(),
-                        Some("script-src"),
+                        format!("this rule needs a `[where.{capture}]` table"),
+                        Some("languages"),
                     ));
                 };
                 if meta.constraints.len() > 1 {
                     return Err(err(
-                        "a script-src rule constrains only `src`".into(),
+                        format!("this rule constrains only `{capture}`"),
                         Some("[where"),
                     ));
                 }
@@ -128,7 +138,7 @@ impl Rule {
                     source_path: source.path.clone(),
                     queries,
                     composite: None,
-                    script_src: Some(compiled),
+                    text_rule: Some((target, compiled)),
                 });
             }
             (None, None) => {
@@ -145,7 +155,7 @@ impl Rule {
                     let lang = match target {
                         Target::Javascript => Lang::Javascript,
                         Target::Php => Lang::Php,
-                        Target::ScriptSrc => {
+                        Target::ScriptSrc | Target::Htaccess => {
                             return Err(err(
                                 "`script-src` rules have no query".into(),
                                 Some("script-src"),
@@ -169,7 +179,7 @@ impl Rule {
             source_path: source.path.clone(),
             queries,
             composite: None,
-            script_src: None,
+            text_rule: None,
         })
     }
 

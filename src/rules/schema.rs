@@ -56,6 +56,8 @@ pub enum Target {
     /// has no query; its `[where.src]` constraints apply to the URL.
     #[serde(rename = "script-src")]
     ScriptSrc,
+    /// Each directive line of an `.htaccess` / `.user.ini` file; `[where.line]` applies to it.
+    Htaccess,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -11,6 +11,8 @@ pub enum FileKind {
     Php,
     /// PHP code without an opening tag (injected fragments saved on their own).
     PhpFragment,
+    /// `.htaccess` / `.user.ini`: directive lines checked by `htaccess` rules.
+    ServerConfig,
     /// HTML or a template language whose tags get blanked before extraction.
     Markup(Dialect),
     /// Nothing skimlint analyses.
@@ -56,6 +58,14 @@ pub fn classify(path: &Path, bytes: &[u8]) -> FileKind {
         .map(|e| e.to_ascii_lowercase())
         .unwrap_or_default();
     let ext = ext.as_str();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if name == ".htaccess" || name == ".user.ini" || name == "php.ini" {
+        return FileKind::ServerConfig;
+    }
     if JS_EXT.contains(&ext) {
         return FileKind::Javascript;
     }
@@ -75,9 +85,25 @@ pub fn classify(path: &Path, bytes: &[u8]) -> FileKind {
         return FileKind::Skip;
     }
     if DATA_EXT.contains(&ext) {
+        // Markup carried in data files: skimmers injected into the database reach reviewers as
+        // SQL dumps; Shopify JSON templates and Magento layout XML hold markup too.
+        let lower = bytes.to_ascii_lowercase();
+        if memfind(&lower, b"<script") || memfind(&lower, b"javascript:") {
+            return match ext {
+                "sql" | "json" => FileKind::Markup(Dialect::Escaped),
+                "xml" => FileKind::Markup(Dialect::Html),
+                _ => FileKind::Skip,
+            };
+        }
         return FileKind::Skip;
     }
-    sniff(bytes)
+    match sniff(bytes) {
+        // Escaped quotes in sniffed markup: a fragment of a dump.
+        FileKind::Markup(Dialect::Html) if memfind(bytes, b"=\\\"") || memfind(bytes, b"=\\'") => {
+            FileKind::Markup(Dialect::Escaped)
+        }
+        other => other,
+    }
 }
 
 /// Content sniffing for files whose extension says nothing (malware is often saved without one).

@@ -75,6 +75,8 @@ pub struct ScriptSrc {
 pub struct FileUnits {
     pub units: Vec<Unit>,
     pub script_srcs: Vec<ScriptSrc>,
+    /// Directive lines of server configuration files (`.htaccess`, `.user.ini`).
+    pub directives: Vec<ScriptSrc>,
 }
 
 /// Splits a file into units according to its kind.
@@ -91,7 +93,9 @@ pub fn extract(kind: FileKind, bytes: &Arc<Vec<u8>>) -> FileUnits {
             }
         }
         FileKind::Markup(dialect) => {
-            let text = if template::has_tags(bytes, dialect) {
+            let text = if dialect == template::Dialect::Escaped {
+                Arc::new(template::unescape_quotes(bytes))
+            } else if template::has_tags(bytes, dialect) {
                 Arc::new(template::blank_tags(bytes, dialect))
             } else {
                 bytes.clone()
@@ -99,6 +103,20 @@ pub fn extract(kind: FileKind, bytes: &Arc<Vec<u8>>) -> FileUnits {
             markup::extract_into(&text, &mut out);
         }
         FileKind::PhpFragment => out.units.push(Unit::php_code(bytes)),
+        FileKind::ServerConfig => {
+            let mut start = 0;
+            for line in bytes.split(|&b| b == b'\n') {
+                let end = start + line.len();
+                let text = String::from_utf8_lossy(line).trim().to_string();
+                if !text.is_empty() && !text.starts_with('#') && !text.starts_with(';') {
+                    out.directives.push(ScriptSrc {
+                        url: text,
+                        span: start..end,
+                    });
+                }
+                start = end + 1;
+            }
+        }
         FileKind::Skip => {}
     }
     out

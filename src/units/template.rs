@@ -16,6 +16,9 @@ pub enum Dialect {
     Ejs,
     /// The HTML parts of a PHP file: only PHP tags are blanked.
     Php,
+    /// Markup stored inside string literals (SQL dumps, JSON templates): backslash-escaped
+    /// quotes are undone in place (see `unescape_quotes`).
+    Escaped,
 }
 
 impl Dialect {
@@ -24,6 +27,7 @@ impl Dialect {
         const PHP: (&[u8], &[u8]) = (b"<?", b"?>");
         match self {
             Dialect::Php => &[PHP],
+            Dialect::Escaped => &[],
             Dialect::Html => &[(b"{{", b"}}"), (b"{%", b"%}"), PHP],
             Dialect::Liquid | Dialect::Twig => {
                 &[(b"{{", b"}}"), (b"{%", b"%}"), (b"{#", b"#}"), PHP]
@@ -39,6 +43,25 @@ impl Dialect {
             Dialect::Ejs => &[(b"<%", b"%>")],
         }
     }
+}
+
+/// Markup kept in SQL or JSON string literals has its quotes escaped (`<script src=\"…\">`,
+/// `replace(\'/\', \'\')`). Replacing `\"` by ` "` and `\'` by ` '` (and SQL's doubled `''`
+/// by ` '`) undoes that without moving any byte, so positions stay those of the dump.
+pub fn unescape_quotes(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let mut i = 0;
+    while i + 1 < out.len() {
+        match (out[i], out[i + 1]) {
+            (b'\\', b'"' | b'\'') => {
+                out[i] = b' ';
+                i += 2;
+            }
+            (b'\\', b'\\') => i += 2,
+            _ => i += 1,
+        }
+    }
+    out
 }
 
 /// Does the text contain any opening delimiter of the dialect?
