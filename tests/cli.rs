@@ -17,7 +17,14 @@ fn fixture(name: &str) -> String {
 
 #[test]
 fn clean_fixture_trees_exit_zero() {
-    for tree in ["magento2-clean", "woocommerce-clean", "shopify-dawn-clean"] {
+    // payments-clean: Stripe, Braintree, Adyen, PayPal and Square integrations and a card-validation
+    // script touch the same fields as skimmers and must stay clean.
+    for tree in [
+        "magento2-clean",
+        "woocommerce-clean",
+        "shopify-dawn-clean",
+        "payments-clean",
+    ] {
         skimlint()
             .args(["check", &fixture(tree), "--format", "concise"])
             .assert()
