@@ -235,6 +235,40 @@ impl FlowIndex {
             })
     }
 
+    /// The first tainted variable mentioned inside `range`, and where it was assigned: one step
+    /// of the trace shown for a flow finding.
+    pub fn step_into(
+        &self,
+        range: &Range<usize>,
+        tainted: &HashSet<Key>,
+        blocked: &[Range<usize>],
+    ) -> Option<(String, Range<usize>)> {
+        let start = self
+            .names
+            .partition_point(|(_, r, _)| r.start < range.start);
+        let (name, key) = self.names[start..]
+            .iter()
+            .take_while(|(_, r, _)| r.start < range.end)
+            .filter(|(_, r, _)| r.end <= range.end)
+            .filter(|(_, r, _)| !blocked.iter().any(|b| r.start >= b.start && r.end <= b.end))
+            .find_map(|(name, _, scope)| {
+                let key = match self.lang {
+                    Lang::Php => Some((*scope, name.clone())).filter(|k| tainted.contains(k)),
+                    Lang::Javascript => self
+                        .chain(*scope)
+                        .map(|s| (s, name.clone()))
+                        .find(|k| tainted.contains(k)),
+                };
+                key.map(|k| (name.clone(), k))
+            })?;
+        let value = self
+            .assignments
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())?;
+        Some((name, value))
+    }
+
     /// Variables (transitively) assigned from one of `source_spans`.
     ///
     /// A worklist over an index from names to the assignments whose value mentions them, so a

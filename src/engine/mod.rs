@@ -141,16 +141,18 @@ pub(crate) fn scan_unit(
                 }
             }
             drop(matches);
-            for (span, message) in found {
+            for (span, message, trace) in found {
                 facts.mark(ri, span.clone());
                 // Back to the unit's own offsets when a prefix was added to make it parse.
-                let shift = |o: usize| o.saturating_sub(unit.prefix);
+                let shift = |r: &Range<usize>| {
+                    r.start.saturating_sub(unit.prefix)..r.end.saturating_sub(unit.prefix)
+                };
                 out.hits.push(Hit {
                     rule: ri,
-                    span: shift(span.start)..shift(span.end),
+                    span: shift(&span),
                     message,
                     layers: Vec::new(),
-                    related: Vec::new(),
+                    related: trace.iter().map(|(r, m)| (shift(r), m.clone())).collect(),
                 });
             }
             if deadline_hit.get() {

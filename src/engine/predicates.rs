@@ -12,6 +12,12 @@ use crate::lang::Lang;
 use crate::rules::compile::{CompiledConstraint, CompiledQuery, Rule};
 use crate::rules::vocabulary;
 
+/// Places (span, description) that explain a finding: a data-flow trace, source first.
+pub type Trace = Vec<(Range<usize>, String)>;
+
+/// A match whose constraints hold: the reported span, the message and its trace.
+pub type MatchHit = (Range<usize>, String, Trace);
+
 /// What is known about one unit while its rules run: matches of earlier rules (marks) and
 /// lazily computed data for flow predicates.
 pub struct UnitFacts<'f, 'a> {
@@ -22,6 +28,8 @@ pub struct UnitFacts<'f, 'a> {
     lang: Lang,
     marks: Vec<Vec<Range<usize>>>,
     flow: OnceCell<FlowIndex>,
+    /// Trace of the last `tainted-by` that held: (span, description), source first.
+    trace: Trace,
     /// Tainted variables, per set of source rules.
     tainted: HashMap<Vec<usize>, HashSet<(usize, String)>>,
 }
@@ -43,6 +51,7 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
             lang,
             marks: vec![Vec::new(); rule_count],
             flow: OnceCell::new(),
+            trace: Vec::new(),
             tainted: HashMap::new(),
         }
     }
@@ -58,7 +67,8 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         rule: &Rule,
         q: &CompiledQuery,
         m: &QueryMatch<'_, 'a>,
-    ) -> Option<(Range<usize>, String)> {
+    ) -> Option<MatchHit> {
+        self.trace.clear();
         let quantifiers = q.query.capture_quantifiers(m.pattern_index);
         for (capture, _, c) in &q.constraints {
             // A query may hold several patterns; a constraint on a capture that this pattern
@@ -85,7 +95,11 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
             .and_then(|i| m.nodes_for_capture_index(i).next())
             .or_else(widest)?;
         let message = self.interpolate(&rule.meta.message, q, m);
-        Some((report.byte_range(), message))
+        Some((
+            report.byte_range(),
+            message,
+            std::mem::take(&mut self.trace),
+        ))
     }
 
     fn node_text(&self, n: Node<'a>) -> &'a [u8] {
@@ -242,10 +256,11 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         if source_spans.is_empty() {
             return false;
         }
-        if source_spans
+        if let Some(s) = source_spans
             .iter()
-            .any(|s| s.start >= range.start && s.end <= range.end)
+            .find(|s| s.start >= range.start && s.end <= range.end)
         {
+            self.trace = vec![(s.clone(), "source".to_string())];
             return true;
         }
         let flow = self
@@ -261,7 +276,23 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
             .tainted
             .entry(key)
             .or_insert_with(|| flow.tainted(&source_spans, &blocked, self.folder.budget()));
-        flow.reaches(&range, tainted, &blocked)
+        if !flow.reaches(&range, tainted, &blocked) {
+            return false;
+        }
+        // A short trace: where the variable reaching the sink was assigned, and the source
+        // inside that assignment when there is one.
+        if let Some((name, value)) = flow.step_into(&range, tainted, &blocked) {
+            let mut trace = Vec::new();
+            if let Some(s) = source_spans
+                .iter()
+                .find(|s| s.start >= value.start && s.end <= value.end)
+            {
+                trace.push((s.clone(), "source".to_string()));
+            }
+            trace.push((value, format!("flows through `{name}`")));
+            self.trace = trace;
+        }
+        true
     }
 
     /// Replaces `{capture}`, `{capture.value}`, `{capture.callee}`, `{capture.decoders}`.

@@ -176,6 +176,39 @@ fn layer_flow(f: &Finding) -> Option<CodeFlow> {
     )
 }
 
+/// A data-flow trace (source, steps, then the sink) or the contributing places of a composite.
+fn related_flow(f: &Finding) -> Option<CodeFlow> {
+    if f.related.is_empty() {
+        return None;
+    }
+    let mut steps: Vec<ThreadFlowLocation> = f
+        .related
+        .iter()
+        .map(|r| {
+            ThreadFlowLocation::builder()
+                .location(location(&r.location, Some(r.message.clone())))
+                .build()
+        })
+        .collect();
+    if f.related
+        .iter()
+        .all(|r| r.location.bytes != f.location.bytes)
+    {
+        steps.push(
+            ThreadFlowLocation::builder()
+                .location(location(&f.location, Some(f.message.clone())))
+                .build(),
+        );
+    }
+    let flow = ThreadFlow::builder().locations(steps).build();
+    Some(
+        CodeFlow::builder()
+            .message(Message::builder().text("trace".to_string()).build())
+            .thread_flows(vec![flow])
+            .build(),
+    )
+}
+
 fn layer_summary(f: &Finding) -> String {
     let chain: Vec<String> = f
         .layers
@@ -212,7 +245,9 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         .fingerprints(fingerprints)
         .build();
     // Optional parts are set on the built value: the builder's type-state cannot branch.
-    r.code_flows = layer_flow(f).map(|flow| vec![flow]);
+    r.code_flows = layer_flow(f)
+        .or_else(|| related_flow(f))
+        .map(|flow| vec![flow]);
     r.related_locations = (!related.is_empty()).then_some(related);
     r.rule_index = rule_index.map(|i| i as i64);
     r
