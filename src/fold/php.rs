@@ -35,6 +35,23 @@ pub const DECODER_FUNCTIONS: &[&str] = &[
     "implode",
 ];
 
+/// How a statement of an inlined helper ended.
+enum Flow {
+    Normal,
+    Return(Option<Folded>),
+    /// Outside the understood subset.
+    Abort,
+}
+
+fn truthy(v: &Folded) -> bool {
+    match &v.value {
+        Value::Bool(b) => *b,
+        Value::Num(n) => *n != 0.0,
+        Value::Str(s) => !(s.is_empty() || s == b"0"),
+        Value::Arr(a) => !a.is_empty(),
+    }
+}
+
 pub struct PhpFolder<'a> {
     src: &'a [u8],
     root: Node<'a>,
@@ -117,37 +134,201 @@ impl<'a> PhpFolder<'a> {
     }
 
     fn run_straight_line(&self, body: Node<'a>, d: usize) -> Option<Folded> {
-        let mut walker = body.walk();
-        for stmt in body.named_children(&mut walker) {
-            match stmt.kind() {
-                "comment" => {}
-                "return_statement" => return self.fold(stmt.named_child(0)?, d),
-                "expression_statement" => {
-                    let e = stmt.named_child(0)?;
-                    let left = e.child_by_field_name("left")?;
-                    let name = self.var_name(left)?;
-                    let value = self.fold(e.child_by_field_name("right")?, d)?;
-                    let value = match (
-                        e.kind(),
-                        e.child_by_field_name("operator").map(|o| self.text(o)),
-                    ) {
-                        ("assignment_expression", _) => value,
-                        ("augmented_assignment_expression", Some(".=")) => {
-                            let old = self.context.borrow().as_ref()?.get(&name)?.clone();
-                            let mut joined = old.to_text()?;
-                            joined.extend(value.to_text()?);
-                            Folded::str(joined)
-                                .with_provenance_of(&old)
-                                .with_provenance_of(&value)
-                        }
-                        _ => return None,
-                    };
-                    self.context.borrow_mut().as_mut()?.insert(name, value);
+        match self.run_block(body, d) {
+            Flow::Return(v) => v,
+            _ => None,
+        }
+    }
+
+    /// Runs a statement list of a helper function in the pure subset: assignments (`=`, `.=`,
+    /// `+=`, `-=`, `^=`), `++`/`--`, `if`/`else`, `for`, `while` and `return`, under the step
+    /// budget. Enough for custom XOR / shift / table decoders; anything else gives up.
+    fn run_block(&self, block: Node<'a>, d: usize) -> Flow {
+        let mut walker = block.walk();
+        let stmts: Vec<Node<'a>> = if block.kind() == "compound_statement" {
+            block.named_children(&mut walker).collect()
+        } else {
+            vec![block]
+        };
+        for stmt in stmts {
+            if !self.budget.step() {
+                return Flow::Abort;
+            }
+            let flow = match stmt.kind() {
+                "comment" => Flow::Normal,
+                "compound_statement" => self.run_block(stmt, d),
+                "return_statement" => {
+                    Flow::Return(stmt.named_child(0).and_then(|e| self.fold(e, d)))
                 }
-                _ => return None,
+                "expression_statement" => match stmt.named_child(0) {
+                    Some(e) if self.effect(e, d) => Flow::Normal,
+                    _ => Flow::Abort,
+                },
+                "if_statement" => {
+                    let Some(cond) = stmt
+                        .child_by_field_name("condition")
+                        .and_then(|c| self.fold(c, d))
+                    else {
+                        return Flow::Abort;
+                    };
+                    if truthy(&cond) {
+                        match stmt.child_by_field_name("body") {
+                            Some(b) => self.run_block(b, d),
+                            None => Flow::Abort,
+                        }
+                    } else {
+                        match stmt.child_by_field_name("alternative") {
+                            Some(alt) if alt.kind() == "else_clause" => {
+                                match alt.child_by_field_name("body") {
+                                    Some(b) => self.run_block(b, d),
+                                    None => Flow::Abort,
+                                }
+                            }
+                            Some(_) => Flow::Abort,
+                            None => Flow::Normal,
+                        }
+                    }
+                }
+                "for_statement" | "while_statement" => {
+                    if let Some(init) = stmt.child_by_field_name("initialize") {
+                        if !self.effect(init, d) {
+                            return Flow::Abort;
+                        }
+                    }
+                    loop {
+                        if !self.budget.step() {
+                            return Flow::Abort;
+                        }
+                        if let Some(c) = stmt.child_by_field_name("condition") {
+                            match self.fold(c, d) {
+                                Some(v) if !truthy(&v) => break,
+                                Some(_) => {}
+                                None => return Flow::Abort,
+                            }
+                        }
+                        match stmt
+                            .child_by_field_name("body")
+                            .map(|b| self.run_block(b, d))
+                        {
+                            Some(Flow::Normal) => {}
+                            Some(other) => return other,
+                            None => return Flow::Abort,
+                        }
+                        if let Some(u) = stmt.child_by_field_name("update") {
+                            if !self.effect(u, d) {
+                                return Flow::Abort;
+                            }
+                        }
+                    }
+                    Flow::Normal
+                }
+                _ => Flow::Abort,
+            };
+            match flow {
+                Flow::Normal => {}
+                other => return other,
             }
         }
-        None
+        Flow::Normal
+    }
+
+    /// An expression run for its effect on the helper's local variables.
+    fn effect(&self, e: Node<'a>, d: usize) -> bool {
+        match e.kind() {
+            "sequence_expression" => {
+                let mut w = e.walk();
+                let parts: Vec<Node<'a>> = e.named_children(&mut w).collect();
+                parts.into_iter().all(|p| self.effect(p, d))
+            }
+            "update_expression" => {
+                let Some(name) = e
+                    .child_by_field_name("argument")
+                    .and_then(|a| self.var_name(a))
+                else {
+                    return false;
+                };
+                let delta = if self.text(e).contains("++") {
+                    1.0
+                } else {
+                    -1.0
+                };
+                let cur = self
+                    .context
+                    .borrow()
+                    .as_ref()
+                    .and_then(|c| c.get(&name).cloned());
+                let Some(n) = cur.and_then(|v| v.as_num()) else {
+                    return false;
+                };
+                self.set_local(name, Folded::num(n + delta))
+            }
+            "assignment_expression" | "augmented_assignment_expression" => {
+                let (Some(left), Some(right)) = (
+                    e.child_by_field_name("left"),
+                    e.child_by_field_name("right"),
+                ) else {
+                    return false;
+                };
+                let Some(name) = self.var_name(left) else {
+                    return false;
+                };
+                let Some(value) = self.fold(right, d) else {
+                    return false;
+                };
+                let op = e
+                    .child_by_field_name("operator")
+                    .map(|o| self.text(o))
+                    .unwrap_or("=");
+                if e.kind() == "assignment_expression" {
+                    return self.set_local(name, value);
+                }
+                let Some(old) = self
+                    .context
+                    .borrow()
+                    .as_ref()
+                    .and_then(|c| c.get(&name).cloned())
+                else {
+                    return false;
+                };
+                let new = match op {
+                    ".=" => {
+                        let (Some(mut a), Some(b)) = (old.to_text(), value.to_text()) else {
+                            return false;
+                        };
+                        if !self.budget.take_decoded(b.len()) {
+                            return false;
+                        }
+                        a.extend(b);
+                        Folded::str(a)
+                            .with_provenance_of(&old)
+                            .with_provenance_of(&value)
+                    }
+                    "+=" | "-=" | "^=" => {
+                        let (Some(a), Some(b)) = (old.as_num(), value.as_num()) else {
+                            return false;
+                        };
+                        Folded::num(match op {
+                            "+=" => a + b,
+                            "-=" => a - b,
+                            _ => ((a as i64) ^ (b as i64)) as f64,
+                        })
+                    }
+                    _ => return false,
+                };
+                self.set_local(name, new)
+            }
+            _ => false,
+        }
+    }
+
+    fn set_local(&self, name: String, value: Folded) -> bool {
+        match self.context.borrow_mut().as_mut() {
+            Some(env) => {
+                env.insert(name, value);
+                true
+            }
+            None => false,
+        }
     }
 
     fn collect_vars(&mut self) {
@@ -647,6 +828,31 @@ impl<'a> PhpFolder<'a> {
             "/" => num(|a, b| a / b),
             "%" => num(|a, b| (a as i64).checked_rem(b as i64).unwrap_or(0) as f64),
             "^" => num(|a, b| ((a as i64) ^ (b as i64)) as f64),
+            "&" => num(|a, b| ((a as i64) & (b as i64)) as f64),
+            "|" => num(|a, b| ((a as i64) | (b as i64)) as f64),
+            "<<" => num(|a, b| ((a as i64).wrapping_shl(b as u32)) as f64),
+            ">>" => num(|a, b| ((a as i64).wrapping_shr(b as u32)) as f64),
+            "<" | "<=" | ">" | ">=" => {
+                let (a, b) = (l.as_num()?, r.as_num()?);
+                let v = match op {
+                    "<" => a < b,
+                    "<=" => a <= b,
+                    ">" => a > b,
+                    _ => a >= b,
+                };
+                Some(Folded::plain(Value::Bool(v)))
+            }
+            "==" | "===" | "!=" | "!==" => {
+                let eq = match (&l.value, &r.value) {
+                    (Value::Str(a), Value::Str(b)) => a == b,
+                    _ => l.as_num()? == r.as_num()?,
+                };
+                Some(Folded::plain(Value::Bool(if op.starts_with('!') {
+                    !eq
+                } else {
+                    eq
+                })))
+            }
             _ => None,
         }
     }
@@ -699,6 +905,11 @@ impl<'a> PhpFolder<'a> {
                 Some(Folded::str(vec![n.rem_euclid(256) as u8]).via("chr"))
             }
             "ord" => Some(Folded::num(*text(0)?.0.first()? as f64)),
+            "strlen" => Some(Folded::num(text(0)?.0.len() as f64)),
+            "count" | "sizeof" => match arg(0)?.value {
+                Value::Arr(items) => Some(Folded::num(items.len() as f64)),
+                _ => None,
+            },
             "pack" => {
                 let (fmt, _) = text(0)?;
                 if !fmt.eq_ignore_ascii_case(b"H*") {
