@@ -17,6 +17,7 @@ pub mod fold;
 pub mod hosts;
 pub mod lang;
 pub mod parse;
+pub mod prefilter;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -96,6 +96,14 @@ struct ScanArgs {
     /// Ignore skimlint-ignore comments: report everything (attackers can write them too).
     #[arg(long)]
     no_ignores: bool,
+    /// Scan only part K of N of the files (`K/N`, 1 ≤ K ≤ N), chosen by a stable hash of each
+    /// file's display path; run the N parts anywhere and concatenate their findings.
+    #[arg(long, value_name = "K/N", value_parser = parse_partition)]
+    partition: Option<(u64, u64)>,
+    /// Developers only: scan every file fully, without the byte-level prefilter (the tests
+    /// compare both).
+    #[arg(long, hide = true)]
+    no_prefilter: bool,
     /// Print the per-archive summary table to stderr (always shown with `--format full`).
     #[arg(long)]
     summary: bool,
@@ -203,8 +211,12 @@ fn prepare(
         .unwrap_or_default();
     dirs.extend(args.rules.iter().cloned());
     let mut rules = load_rules(&dirs)?;
+    if args.no_prefilter {
+        skimlint::prefilter::set_enabled(false);
+    }
     let mut options = ScanOptions {
         threads: args.threads,
+        partition: args.partition,
         ..Default::default()
     };
     if let Some(c) = &config {
@@ -526,4 +538,16 @@ fn rules_command(command: RulesCommand) -> ExitCode {
             ExitCode::from(u8::from(failed > 0))
         }
     }
+}
+
+/// `K/N` with 1 ≤ K ≤ N.
+fn parse_partition(s: &str) -> Result<(u64, u64), String> {
+    let err = || format!("`{s}` is not K/N with 1 <= K <= N");
+    let (k, n) = s.split_once('/').ok_or_else(err)?;
+    let k: u64 = k.trim().parse().map_err(|_| err())?;
+    let n: u64 = n.trim().parse().map_err(|_| err())?;
+    if n == 0 || k == 0 || k > n {
+        return Err(err());
+    }
+    Ok((k, n))
 }

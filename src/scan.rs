@@ -30,6 +30,19 @@ pub struct ScanOptions {
     pub hosts: HostAllowlist,
     /// Limits for archives scanned in memory.
     pub archive: ArchiveLimits,
+    /// `--partition K/N`: only files whose display path hashes to K-1 modulo N.
+    pub partition: Option<(u64, u64)>,
+}
+
+/// Stable hash of a display path for `--partition` (64-bit FNV-1a: the same on every platform
+/// and version, so N machines agree on who scans what).
+pub fn partition_hash(display_path: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in display_path.as_bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 #[derive(Debug, Default)]
@@ -76,6 +89,9 @@ pub fn scan_paths_with_progress(
     let (mut candidates, walk_problems) = discover(paths);
     if let Some(filter) = &options.filter {
         candidates.retain(|c| filter.allows(&c.disk_path));
+    }
+    if let Some((k, n)) = options.partition {
+        candidates.retain(|c| partition_hash(&c.display_path) % n == k - 1);
     }
     progress.start(candidates.len());
     let pool = rayon::ThreadPoolBuilder::new()
@@ -303,6 +319,9 @@ fn scan_source_inner(
     rules: &RuleSet,
     limits: &Limits,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
+    if crate::prefilter::enabled() && !rules.prefilter().may_match(&file.bytes) {
+        return (Vec::new(), Vec::new());
+    }
     let kind = classify::classify(&file.disk_path, &file.bytes);
     let file_units = units::extract(kind, &file.bytes);
     if file_units.units.is_empty()

@@ -351,6 +351,8 @@ pub struct RuleSet {
     by_id: HashMap<String, usize>,
     /// Indexes into `rules`: every rule after the rules it refers to.
     pub order: Vec<usize>,
+    /// Built on first use (`RuleSet::prefilter`).
+    prefilter: std::sync::OnceLock<crate::prefilter::Prefilter>,
 }
 
 impl RuleSet {
@@ -445,7 +447,14 @@ impl RuleSet {
             rules,
             by_id,
             order,
+            prefilter: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The byte-level prefilter derived from these rules.
+    pub fn prefilter(&self) -> &crate::prefilter::Prefilter {
+        self.prefilter
+            .get_or_init(|| crate::prefilter::Prefilter::new(self))
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
