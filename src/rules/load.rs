@@ -135,10 +135,17 @@ pub fn load_builtin_and(extra_dirs: &[PathBuf]) -> Result<RuleSet, RuleError> {
 }
 
 pub fn load_sources(sources: Vec<RuleSource>) -> Result<RuleSet, RuleError> {
+    // Compiling tree-sitter queries is most of the start-up time (about 200 ms of CPU for the
+    // built-in rules, which a 20-file pre-commit scan pays in full): compile in parallel, then
+    // keep source order for replacement and for which error is reported first.
+    use rayon::prelude::*;
+    let compiled: Vec<Result<Rule, RuleError>> = sources
+        .par_iter()
+        .map(|s| Rule::compile(parse(s)?, s))
+        .collect();
     let mut rules: Vec<Rule> = Vec::new();
-    for s in sources {
-        let file = parse(&s)?;
-        let rule = Rule::compile(file, &s)?;
+    for rule in compiled {
+        let rule = rule?;
         if let Some(i) = rules.iter().position(|r| r.meta.id == rule.meta.id) {
             rules[i] = rule;
         } else {
