@@ -7,7 +7,8 @@
 //! `sendBeacon`) plus a fixed list: decoder names, escape prefixes, superglobals, string
 //! concatenation of literals (computed names are built that way), URL and script markers, PHP
 //! tags, packer signatures. Signals: a run of 40+ base64/hex-ish bytes, any payment-card field
-//! name (the card vocabulary regex). The filter must be conservative; `tests/prefilter.rs`
+//! name (the card vocabulary regex), brackets nested over 64 deep (so depth limits are still
+//! reported for hostile files). The filter must be conservative; `tests/prefilter.rs`
 //! compares scans with and without it on the fixtures, the annotated rule tests and the shared
 //! corpus. Developers can switch it off with the hidden `--no-prefilter` flag or
 //! `SKIMLINT_NO_PREFILTER=1`.
@@ -205,8 +206,28 @@ impl Prefilter {
     pub fn may_match(&self, bytes: &[u8]) -> bool {
         self.atoms.is_match(bytes)
             || long_encoded_run(bytes, 40)
+            || deep_brackets(bytes, 64)
             || crate::rules::vocabulary::card_field().is_match(bytes)
     }
+}
+
+/// Brackets nested more than `limit` deep somewhere: such files are parsed anyway, so that the
+/// depth limits report what they could not scan (hostile input must not pass silently).
+fn deep_brackets(bytes: &[u8], limit: usize) -> bool {
+    let mut depth = 0usize;
+    for &b in bytes {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// A run of at least `min` bytes from the base64/hex alphabet.
@@ -233,5 +254,7 @@ mod tests {
     fn signals() {
         assert!(long_encoded_run(&[b'A'; 40], 40));
         assert!(!long_encoded_run(b"short words only here", 40));
+        assert!(deep_brackets(&[b'['; 65], 64));
+        assert!(!deep_brackets(b"a(b[c{d}])", 64));
     }
 }
