@@ -319,7 +319,10 @@ fn scan_source_inner(
     rules: &RuleSet,
     limits: &Limits,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
-    if crate::prefilter::enabled() && !rules.prefilter().may_match(&file.bytes) {
+    if crate::prefilter::enabled()
+        && rules.builtin_only
+        && !rules.prefilter().may_match(&file.bytes)
+    {
         return (Vec::new(), Vec::new());
     }
     let kind = classify::classify(&file.disk_path, &file.bytes);

@@ -351,6 +351,10 @@ pub struct RuleSet {
     by_id: HashMap<String, usize>,
     /// Indexes into `rules`: every rule after the rules it refers to.
     pub order: Vec<usize>,
+    /// Only the built-in rules, whose atoms the prefilter's fixed list was audited against
+    /// (set by `load_builtin_and`). Any other rule set is scanned without a prefilter: a
+    /// custom query (`#eq?`, `#match?`, a purely structural pattern) can match anything.
+    pub builtin_only: bool,
     /// Built on first use (`RuleSet::prefilter`).
     prefilter: std::sync::OnceLock<crate::prefilter::Prefilter>,
 }
@@ -447,6 +451,7 @@ impl RuleSet {
             rules,
             by_id,
             order,
+            builtin_only: false,
             prefilter: std::sync::OnceLock::new(),
         })
     }

@@ -128,10 +128,14 @@ pub fn parse(source: &RuleSource) -> Result<RuleFile, RuleError> {
 /// earlier one (so a folder can override a built-in rule).
 pub fn load_builtin_and(extra_dirs: &[PathBuf]) -> Result<RuleSet, RuleError> {
     let mut sources = builtin_sources();
+    let builtin = sources.len();
     for d in extra_dirs {
         sources.extend(dir_sources(d)?);
     }
-    load_sources(sources)
+    let builtin_only = sources.len() == builtin;
+    let mut set = load_sources(sources)?;
+    set.builtin_only = builtin_only;
+    Ok(set)
 }
 
 pub fn load_sources(sources: Vec<RuleSource>) -> Result<RuleSet, RuleError> {
