@@ -14,7 +14,7 @@ use tree_sitter::Node;
 use super::budget::{Budget, LimitHit};
 use super::decoders;
 use super::value::{integer_to_radix, Folded, Value};
-use super::walk::preorder;
+use super::walk::{is_binary_op, left_spine, preorder};
 
 /// Objects whose members are globals: `window.eval` is `eval`.
 const GLOBAL_OBJECTS: &[&str] = &[
@@ -461,32 +461,16 @@ impl<'a> JsFolder<'a> {
 
     /// `a + b + c + …` folded left to right without recursing down the left spine.
     fn fold_plus_chain(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
-        // Walk down the left spine; stop early at a prefix already folded (queries visit every
-        // prefix of a long chain, which would otherwise make the work quadratic).
+        // Stop early at a prefix already folded: queries visit every prefix of a long chain,
+        // which would otherwise make the work quadratic.
         let cacheable = env.is_empty();
-        let mut spine = Vec::new();
-        let mut left = node;
-        let mut base: Option<Option<Folded>> = None;
-        while left.kind() == "binary_expression"
-            && left
-                .child_by_field_name("operator")
-                .is_some_and(|o| self.text(o) == "+")
-        {
-            if cacheable && left != node {
-                if let Some(hit) = self.cache.borrow().get(&left.id()) {
-                    base = Some(hit.clone());
-                    break;
-                }
-            }
-            spine.push(left);
-            left = left.child_by_field_name("left")?;
-            if spine.len() > 100_000 || !self.budget.step() {
-                return None;
-            }
-        }
-        let mut acc = match base {
-            Some(hit) => hit,
-            None => self.fold(left, env, d),
+        let (spine, left) = left_spine(node, self.src, "+", 100_000, |n| {
+            cacheable && self.cache.borrow().contains_key(&n.id())
+        })?;
+        let mut acc = if cacheable && is_binary_op(left, self.src, "+") {
+            self.cache.borrow().get(&left.id()).cloned().flatten()
+        } else {
+            self.fold(left, env, d)
         };
         // Innermost first: each spine node's value is the previous value plus its right side.
         for bin in spine.into_iter().rev() {

@@ -50,28 +50,19 @@ impl<'a> Folder<'a> {
             Folder::Js(f) => ("+", f.source()),
             Folder::Php(f) => (".", f.source()),
         };
-        let is_concat = |n: Node| {
-            n.kind() == "binary_expression"
-                && n.child_by_field_name("operator")
-                    .is_some_and(|o| &src[o.byte_range()] == op.as_bytes())
-        };
         let mut node = node;
         while matches!(node.kind(), "argument" | "parenthesized_expression") {
             node = node.named_child(node.named_child_count().checked_sub(1)? as u32)?;
         }
-        if !is_concat(node) {
+        if !walk::is_binary_op(node, src, op) {
             return None;
         }
-        let mut operands = Vec::new();
-        let mut left = node;
-        while is_concat(left) {
-            operands.push(left.child_by_field_name("right")?);
-            left = left.child_by_field_name("left")?;
-            // URLs and paths are built from a few pieces; long chains are left to `value`.
-            if operands.len() > 256 {
-                return None;
-            }
-        }
+        // URLs and paths are built from a few pieces; long chains are left to `value`.
+        let (spine, left) = walk::left_spine(node, src, op, 256, |_| false)?;
+        let mut operands: Vec<Node> = spine
+            .iter()
+            .filter_map(|b| b.child_by_field_name("right"))
+            .collect();
         operands.push(left);
         let mut out = Vec::new();
         for operand in operands.into_iter().rev() {

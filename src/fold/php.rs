@@ -15,7 +15,7 @@ use tree_sitter::Node;
 use super::budget::{Budget, LimitHit};
 use super::decoders::{self, Inflate};
 use super::value::{Folded, Value};
-use super::walk::preorder;
+use super::walk::{is_binary_op, left_spine, preorder};
 
 /// Functions whose folded result can hide a payload.
 pub const DECODER_FUNCTIONS: &[&str] = &[
@@ -744,32 +744,16 @@ impl<'a> PhpFolder<'a> {
     /// `a . b . c . …` folded without recursing down the left spine: obfuscators build names
     /// from hundreds of pieces, which would otherwise exceed the depth cap.
     fn fold_concat_chain(&self, node: Node<'a>, d: usize) -> Option<Folded> {
-        // Walk down the left spine; stop early at a prefix already folded, and remember every
-        // prefix, so that visiting all prefixes of a long chain stays linear.
+        // Stop early at a prefix already folded, and remember every prefix, so that visiting
+        // all prefixes of a long chain stays linear.
         let cacheable = self.context.borrow().is_none();
-        let mut spine = Vec::new();
-        let mut left = node;
-        let mut base: Option<Option<Folded>> = None;
-        while left.kind() == "binary_expression"
-            && left
-                .child_by_field_name("operator")
-                .is_some_and(|o| self.text(o) == ".")
-        {
-            if cacheable && left != node {
-                if let Some(hit) = self.cache.borrow().get(&left.id()) {
-                    base = Some(hit.clone());
-                    break;
-                }
-            }
-            spine.push(left);
-            left = left.child_by_field_name("left")?;
-            if spine.len() > 100_000 || !self.budget.step() {
-                return None;
-            }
-        }
-        let mut acc = match base {
-            Some(hit) => hit,
-            None => self.fold(left, d),
+        let (spine, left) = left_spine(node, self.src, ".", 100_000, |n| {
+            cacheable && self.cache.borrow().contains_key(&n.id())
+        })?;
+        let mut acc = if cacheable && is_binary_op(left, self.src, ".") {
+            self.cache.borrow().get(&left.id()).cloned().flatten()
+        } else {
+            self.fold(left, d)
         };
         for bin in spine.into_iter().rev() {
             acc = match (acc, bin.child_by_field_name("right")) {
