@@ -82,7 +82,13 @@ pub fn classify(path: &Path, bytes: &[u8]) -> FileKind {
         _ => {}
     }
     if looks_binary(bytes) {
-        return FileKind::Skip;
+        // Binary files are skipped unless PHP hides in them: GIF/JPEG/ICO polyglots carry a
+        // `<?php` block after the image bytes (anywhere, not only at the start).
+        return if contains_php_open_tag(bytes) {
+            FileKind::Php
+        } else {
+            FileKind::Skip
+        };
     }
     if DATA_EXT.contains(&ext) {
         // Markup carried in data files: skimmers injected into the database reach reviewers as
@@ -148,6 +154,15 @@ fn php_fragment(head: &[u8]) -> bool {
     re.find_iter(head).take(3).count() >= 3 && head.contains(&b';') && !head.contains(&b'<')
 }
 
+/// `<?php` in any letter case anywhere in the file.
+fn contains_php_open_tag(bytes: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, b"<?").any(|i| {
+        bytes
+            .get(i + 2..i + 5)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"php"))
+    })
+}
+
 pub fn looks_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(8192)].contains(&0)
 }
@@ -181,5 +196,16 @@ mod tests {
             FileKind::Skip
         );
         assert_eq!(classify(Path::new("blob"), b"\0\0\x01"), FileKind::Skip);
+    }
+
+    #[test]
+    fn binary_files_with_php_inside_are_php() {
+        let jpeg = b"\xFF\xD8\xFF\xE0\0\x10JFIF\0\x01 exif <?PHP echo 1; ?>";
+        assert_eq!(classify(Path::new("photo.jpg"), jpeg), FileKind::Php);
+        assert_eq!(classify(Path::new("noext"), jpeg), FileKind::Php);
+        assert_eq!(
+            classify(Path::new("photo.jpg"), b"\xFF\xD8\xFF\0<?xml"),
+            FileKind::Skip
+        );
     }
 }

@@ -85,7 +85,11 @@ pub fn extract(kind: FileKind, bytes: &Arc<Vec<u8>>) -> FileUnits {
     match kind {
         FileKind::Javascript => out.units.push(whole(Lang::Javascript, bytes)),
         FileKind::Php => {
-            out.units.push(whole(Lang::Php, bytes));
+            if classify::looks_binary(bytes) {
+                out.units.push(polyglot_php(bytes));
+            } else {
+                out.units.push(whole(Lang::Php, bytes));
+            }
             // The HTML between PHP tags can carry scripts too.
             if markup::may_contain_script(bytes) {
                 let blanked = Arc::new(template::blank_tags(bytes, template::Dialect::Php));
@@ -120,6 +124,37 @@ pub fn extract(kind: FileKind, bytes: &Arc<Vec<u8>>) -> FileUnits {
         FileKind::Skip => {}
     }
     out
+}
+
+/// PHP hidden after image bytes (a GIF/JPEG/ICO polyglot). Before the first `<?php`, the PHP
+/// grammar's lexer stops inline text at a NUL byte and takes any `<?` (an XMP `<?xpacket`, or
+/// chance bytes) for a short open tag, so it parses the image data as code, which can swallow
+/// the real `<?php` block into a string. There, NUL becomes `\x01` and the `<` of each `<?` a
+/// space (same length, so offsets stay exact).
+fn polyglot_php(bytes: &Arc<Vec<u8>>) -> Unit {
+    let first_php = memchr::memmem::find_iter(bytes.as_slice(), b"<?")
+        .find(|&i| {
+            bytes
+                .get(i + 2..i + 5)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"php"))
+        })
+        .unwrap_or(bytes.len());
+    let mut text = bytes.to_vec();
+    for i in memchr::memmem::find_iter(&bytes[..first_php], b"<?") {
+        text[i] = b' ';
+    }
+    for b in &mut text[..first_php] {
+        if *b == 0 {
+            *b = 1;
+        }
+    }
+    Unit {
+        lang: Lang::Php,
+        text: Arc::new(text),
+        ranges: None,
+        origin: UnitOrigin::WholeFile,
+        prefix: 0,
+    }
 }
 
 fn whole(lang: Lang, bytes: &Arc<Vec<u8>>) -> Unit {
