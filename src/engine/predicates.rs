@@ -327,6 +327,13 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
                 .folder
                 .value(n)
                 .and_then(|v| v.text_lossy())
+                .or_else(|| {
+                    // Partly known (`"delete from " . $p . "t"`): unknown pieces shown as `…`.
+                    self.folder
+                        .value_lossy(n)
+                        .filter(|v| v.iter().any(|&b| b != 0))
+                        .map(|v| String::from_utf8_lossy(&v).replace('\0', "…"))
+                })
                 .unwrap_or_else(|| "(unknown)".into()),
             "callee" => self.folder.callee(n).unwrap_or_else(|| "(unknown)".into()),
             "decoders" => {

@@ -54,6 +54,9 @@ impl<'a> Folder<'a> {
         while matches!(node.kind(), "argument" | "parenthesized_expression") {
             node = node.named_child(node.named_child_count().checked_sub(1)? as u32)?;
         }
+        if node.kind() == "encapsed_string" {
+            return Some(interpolated_lossy(node, src));
+        }
         if !walk::is_binary_op(node, src, op) {
             return None;
         }
@@ -68,6 +71,9 @@ impl<'a> Folder<'a> {
         for operand in operands.into_iter().rev() {
             match self.value(operand).and_then(|v| v.to_text()) {
                 Some(t) => out.extend(t),
+                None if operand.kind() == "encapsed_string" => {
+                    out.extend(interpolated_lossy(operand, src))
+                }
                 None => out.push(0),
             }
         }
@@ -113,4 +119,26 @@ impl<'a> Folder<'a> {
             Folder::Php(f) => f.assignments(),
         }
     }
+}
+
+/// A PHP double-quoted string with interpolations (`"delete from t where v = '$x'"`): its literal
+/// text with each interpolated expression as one NUL byte.
+fn interpolated_lossy(node: Node, src: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut cursor = node.walk();
+    for child in node.named_children(&mut cursor) {
+        let text = &src[child.start_byte()..child.end_byte()];
+        match child.kind() {
+            "string_content" | "string_value" => out.extend_from_slice(text),
+            "escape_sequence" => match text {
+                b"\\n" => out.push(b'\n'),
+                b"\\t" => out.push(b'\t'),
+                b"\\r" => out.push(b'\r'),
+                [b'\\', c] => out.push(*c),
+                _ => out.extend_from_slice(text),
+            },
+            _ => out.push(0),
+        }
+    }
+    out
 }

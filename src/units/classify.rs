@@ -148,7 +148,7 @@ pub fn sniff(bytes: &[u8]) -> FileKind {
 fn php_fragment(head: &[u8]) -> bool {
     static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
-        regex::bytes::Regex::new(r"(?m)^\s*(\$[A-Za-z_]\w*(\[[^\]\n]*\])*\s*(=|\.=|->)|(if|foreach|while)\s*\(\s*(\$|isset|!|@|count|preg_match)|(public|private|protected)?\s*function\s+\w+\s*\(|error_reporting\s*\()")
+        regex::bytes::Regex::new(r"(?m)(^|;|\{|\})\s*(\$[A-Za-z_]\w*(\[[^\]\n]*\])*\s*(=|\.=|->)|(if|foreach|while)\s*\(\s*(\$|isset|!|@|count|preg_match)|(public|private|protected)?\s*function\s+\w+\s*\(|error_reporting\s*\()")
             .expect("valid regex")
     });
     re.find_iter(head).take(3).count() >= 3 && head.contains(&b';') && !head.contains(&b'<')
