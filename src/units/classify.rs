@@ -120,11 +120,11 @@ pub fn sniff(bytes: &[u8]) -> FileKind {
     if has(b"<?php") || lower.trim_ascii_start().starts_with(b"<?") {
         return FileKind::Php;
     }
-    if has(b"<script") || has(b"<html") || has(b"<!doctype") {
-        return FileKind::Markup(Dialect::Html);
-    }
     if php_fragment(head) {
         return FileKind::PhpFragment;
+    }
+    if has(b"<script") || has(b"<html") || has(b"<!doctype") {
+        return FileKind::Markup(Dialect::Html);
     }
     let js_tokens: &[&[u8]] = &[
         b"function",
@@ -145,13 +145,19 @@ pub fn sniff(bytes: &[u8]) -> FileKind {
 }
 
 /// Statements like `$x = …;`, `$a['k'] = …;`, `if ($_POST…)`: PHP without its opening tag.
+/// Markup inside (`echo "<script>"…`) is allowed when the file itself starts with a statement.
 fn php_fragment(head: &[u8]) -> bool {
     static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
         regex::bytes::Regex::new(r"(?m)(^|;|\{|\})\s*(\$[A-Za-z_]\w*(\[[^\]\n]*\])*\s*(=|\.=|->)|(if|foreach|while)\s*\(\s*(\$|isset|!|@|count|preg_match)|(public|private|protected)?\s*function\s+\w+\s*\(|error_reporting\s*\()")
             .expect("valid regex")
     });
-    re.find_iter(head).take(3).count() >= 3 && head.contains(&b';') && !head.contains(&b'<')
+    let starts_with_statement = re
+        .find(head)
+        .is_some_and(|m| head[..m.start()].trim_ascii().is_empty());
+    re.find_iter(head).take(3).count() >= 3
+        && head.contains(&b';')
+        && (starts_with_statement || !head.contains(&b'<'))
 }
 
 /// `<?php` in any letter case anywhere in the file.
@@ -196,6 +202,20 @@ mod tests {
             FileKind::Skip
         );
         assert_eq!(classify(Path::new("blob"), b"\0\0\x01"), FileKind::Skip);
+    }
+
+    #[test]
+    fn php_fragments_may_print_markup() {
+        let fragment = b"$u = $_SERVER['REQUEST_URI'];\n$ok = preg_match('/checkout/', $u);\nif ($ok) {\n    echo \"<script>\" . $x . \"</script>\";\n}\n";
+        assert_eq!(
+            classify(Path::new("noext"), fragment),
+            FileKind::PhpFragment
+        );
+        let page = b"<html><body><script>var a = 1; var b = 2;</script></body></html>";
+        assert_eq!(
+            classify(Path::new("noext"), page),
+            FileKind::Markup(Dialect::Html)
+        );
     }
 
     #[test]
