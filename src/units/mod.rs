@@ -85,8 +85,8 @@ pub fn extract(kind: FileKind, bytes: &Arc<Vec<u8>>) -> FileUnits {
     match kind {
         FileKind::Javascript => out.units.push(whole(Lang::Javascript, bytes)),
         FileKind::Php => {
-            if classify::looks_binary(bytes) {
-                out.units.push(polyglot_php(bytes));
+            if memchr::memchr(0, bytes).is_some() {
+                out.units.push(binary_php(bytes));
             } else {
                 out.units.push(whole(Lang::Php, bytes));
             }
@@ -126,12 +126,14 @@ pub fn extract(kind: FileKind, bytes: &Arc<Vec<u8>>) -> FileUnits {
     out
 }
 
-/// PHP hidden after image bytes (a GIF/JPEG/ICO polyglot). Before the first `<?php`, the PHP
+/// PHP with NUL bytes: hidden after image bytes (a GIF/JPEG/ICO polyglot), or carrying raw
+/// binary string literals (encrypted payloads). Before the first `<?php`, the PHP
 /// grammar's lexer stops inline text at a NUL byte and takes any `<?` (an XMP `<?xpacket`, or
 /// chance bytes) for a short open tag, so it parses the image data as code, which can swallow
-/// the real `<?php` block into a string. There, NUL becomes `\x01` and the `<` of each `<?` a
-/// space (same length, so offsets stay exact).
-fn polyglot_php(bytes: &Arc<Vec<u8>>) -> Unit {
+/// the real `<?php` block into a string. There the `<` of each `<?` becomes a space; in the whole
+/// file NUL becomes `\x01`, because a NUL inside a binary string literal ends the parse as well
+/// (same length, so offsets stay exact; such raw binary literals cannot be decoded anyway).
+fn binary_php(bytes: &Arc<Vec<u8>>) -> Unit {
     let first_php = memchr::memmem::find_iter(bytes.as_slice(), b"<?")
         .find(|&i| {
             bytes
@@ -143,7 +145,8 @@ fn polyglot_php(bytes: &Arc<Vec<u8>>) -> Unit {
     for i in memchr::memmem::find_iter(&bytes[..first_php], b"<?") {
         text[i] = b' ';
     }
-    for b in &mut text[..first_php] {
+    // NUL inside the PHP code (raw binary string literals) ends the parse too.
+    for b in &mut text {
         if *b == 0 {
             *b = 1;
         }
