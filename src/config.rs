@@ -11,58 +11,26 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::fold::Limits;
+use crate::invalid_file::{Configuration, InvalidFile};
 use crate::rules::{RuleSet, Severity};
 
 /// The file name looked for in the scanned folder and its parents.
 pub const FILE_NAME: &str = "skimlint.toml";
 
 /// A configuration file that cannot be used, with the position of the problem.
-#[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("invalid configuration {path}: {message}")]
-#[diagnostic(code(skimlint::config))]
-pub struct ConfigError {
-    pub path: String,
-    pub message: String,
-    #[source_code]
-    pub src: NamedSource<String>,
-    #[label("{message}")]
-    pub span: Option<SourceSpan>,
-}
+pub type ConfigError = InvalidFile<Configuration>;
 
-impl ConfigError {
-    fn new(path: &Path, text: &str, message: impl Into<String>, span: Option<Range>) -> Self {
-        let path = path.display().to_string();
-        ConfigError {
-            message: message.into(),
-            src: NamedSource::new(&path, text.to_string()),
-            span: span.map(|r| SourceSpan::from(r.start..r.end.max(r.start))),
-            path,
-        }
-    }
-
-    /// 1-based line and column of the problem.
-    pub fn position(&self) -> Option<(usize, usize)> {
-        let offset = self.span?.offset();
-        let text = self.src.inner();
-        let before = text.get(..offset.min(text.len()))?;
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Some((line, col))
-    }
-
-    /// `error: path:line:col: message`, the plain-text form printed on stderr.
-    pub fn plain(&self) -> String {
-        let pos = self
-            .position()
-            .map(|(l, c)| format!(":{l}:{c}"))
-            .unwrap_or_default();
-        format!("{}{pos}: {}", self.path, self.message)
-    }
+fn invalid(
+    path: &Path,
+    text: &str,
+    message: impl Into<String>,
+    span: Option<Range>,
+) -> ConfigError {
+    InvalidFile::new(&path.display().to_string(), text, message, span)
 }
 
 type Range = std::ops::Range<usize>;
@@ -207,12 +175,7 @@ fn globset(patterns: &[Spanned<String>], path: &Path, text: &str) -> Result<Glob
         let raw = p.get_ref().trim();
         let trimmed = raw.trim_end_matches('/');
         if trimmed.is_empty() {
-            return Err(ConfigError::new(
-                path,
-                text,
-                "empty glob pattern",
-                Some(p.span()),
-            ));
+            return Err(invalid(path, text, "empty glob pattern", Some(p.span())));
         }
         let pattern = if let Some(anchored) = trimmed.strip_prefix('/') {
             anchored.to_string()
@@ -226,7 +189,7 @@ fn globset(patterns: &[Spanned<String>], path: &Path, text: &str) -> Result<Glob
             .backslash_escape(true)
             .build()
             .map_err(|e| {
-                ConfigError::new(
+                invalid(
                     path,
                     text,
                     format!("invalid glob `{raw}`: {}", e.kind()),
@@ -237,7 +200,7 @@ fn globset(patterns: &[Spanned<String>], path: &Path, text: &str) -> Result<Glob
     }
     builder
         .build()
-        .map_err(|e| ConfigError::new(path, text, format!("invalid globs: {e}"), None))
+        .map_err(|e| invalid(path, text, format!("invalid globs: {e}"), None))
 }
 
 /// A parsed and validated configuration file.
@@ -291,7 +254,7 @@ impl Config {
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::new(path, "", format!("cannot read: {e}"), None))?;
+            .map_err(|e| invalid(path, "", format!("cannot read: {e}"), None))?;
         Config::parse(path, &text)
     }
 
@@ -299,8 +262,8 @@ impl Config {
     /// folder).
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text)
-            .map_err(|e| ConfigError::new(path, text, e.message().trim().to_string(), e.span()))?;
-        let err = |m: String, span: Range| ConfigError::new(path, text, m, Some(span));
+            .map_err(|e| invalid(path, text, e.message().trim().to_string(), e.span()))?;
+        let err = |m: String, span: Range| invalid(path, text, m, Some(span));
         let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let base = abs
             .parent()
@@ -431,7 +394,7 @@ impl Config {
                 None => reported.iter().filter(|id| *id == p).cloned().collect(),
             };
             if hits.is_empty() {
-                return Err(ConfigError::new(
+                return Err(invalid(
                     &self.path,
                     &self.text,
                     format!("no reported rule `{p}` (see `skimlint rules list`)"),

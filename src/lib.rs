@@ -15,6 +15,7 @@ pub mod discover;
 pub mod engine;
 pub mod fold;
 pub mod hosts;
+pub mod invalid_file;
 pub mod lang;
 pub mod parse;
 pub mod prefilter;

@@ -1,16 +1,11 @@
 //! `skimlint rules test DIR` runs the annotated fixture files under DIR (`// ruleid: ID` and
 //! `// ok: ID` comments before lines) besides the rules' own cases.
 
+mod common;
+use common::skimlint;
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn skimlint() -> Command {
-    let mut c = Command::cargo_bin("skimlint").unwrap();
-    c.env("NO_COLOR", "1");
-    c
-}
 
 #[test]
 fn rules_test_runs_annotated_fixtures_and_fails_on_misses_and_unexpected_hits() {

@@ -2,25 +2,14 @@
 //! nested archives are expanded to a limit, bombs and hostile names become warnings, and nothing
 //! is ever written into the scanned tree.
 
+mod common;
+use common::{fixture, skimlint};
 use std::io::{Cursor, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use skimlint::archive::ArchiveLimits;
 use skimlint::scan::{scan_paths, ScanOptions};
-
-fn skimlint() -> Command {
-    let mut c = Command::cargo_bin("skimlint").unwrap();
-    c.env("NO_COLOR", "1");
-    c
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
 
 /// Every file under `root`, as (relative `/` path, bytes), sorted.
 fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {

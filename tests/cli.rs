@@ -1,19 +1,15 @@
 //! The command line as a user meets it: formats, exit codes, fixtures, SARIF validity.
 
+mod common;
+use common::skimlint;
 use std::path::PathBuf;
 
-use assert_cmd::Command;
-use predicates::prelude::*;
-
-fn skimlint() -> Command {
-    let mut c = Command::cargo_bin("skimlint").unwrap();
-    c.env("NO_COLOR", "1");
-    c
-}
-
+/// A fixture path as a `&str`-friendly argument.
 fn fixture(name: &str) -> String {
-    format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+    common::fixture(name).display().to_string()
 }
+
+use predicates::prelude::*;
 
 #[test]
 fn clean_fixture_trees_exit_zero() {

@@ -9,6 +9,7 @@
 //! `scripts/hostile-bounds.sh` (HOSTILE.md). No test asserts a duration: the 120 s timeout on
 //! every run is only a watchdog that turns a hang into a failure.
 
+mod common;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,8 +23,8 @@ const WATCHDOG: Duration = Duration::from_secs(120);
 const SKIMMER_RULE: &str = "[js/card-data-exfiltration]";
 
 fn skimlint() -> Command {
-    let mut c = Command::cargo_bin("skimlint").unwrap();
-    c.env("NO_COLOR", "1").timeout(WATCHDOG);
+    let mut c = common::skimlint();
+    c.timeout(WATCHDOG);
     c
 }
 

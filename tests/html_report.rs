@@ -1,22 +1,10 @@
 //! The `html` report: self-contained, escaped, and rendered by a real headless browser when one
 //! is installed (`/usr/bin/chromium`; CI installs Debian's chromium, see .ci/run).
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{fixture, skimlint};
+use std::path::Path;
 use std::process::Command as Process;
-
-use assert_cmd::Command;
-
-fn skimlint() -> Command {
-    let mut c = Command::cargo_bin("skimlint").unwrap();
-    c.env("NO_COLOR", "1");
-    c
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
 
 /// A scanned tree whose file names and contents try to inject markup into the report.
 fn hostile_tree() -> tempfile::TempDir {

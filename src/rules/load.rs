@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::invalid_file::{InvalidFile, RuleFile as RuleFileRole};
 use include_dir::{include_dir, Dir};
-use miette::{Diagnostic, NamedSource, SourceSpan};
 
 use super::compile::{Rule, RuleSet};
 use super::schema::RuleFile;
@@ -12,43 +12,7 @@ use super::schema::RuleFile;
 static BUILTIN: Dir = include_dir!("$CARGO_MANIFEST_DIR/rules");
 
 /// A rule file that cannot be used. Shown with miette, pointing into the file.
-#[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("invalid rule file {path}: {message}")]
-#[diagnostic(code(skimlint::rule_file))]
-pub struct RuleError {
-    pub path: String,
-    pub message: String,
-    #[source_code]
-    pub src: NamedSource<String>,
-    #[label("{message}")]
-    pub span: Option<SourceSpan>,
-}
-
-impl RuleError {
-    pub fn new(
-        path: &str,
-        text: &str,
-        message: impl Into<String>,
-        span: Option<std::ops::Range<usize>>,
-    ) -> Self {
-        RuleError {
-            path: path.to_string(),
-            message: message.into(),
-            src: NamedSource::new(path, text.to_string()),
-            span: span.map(|r| SourceSpan::from(r.start..r.end.max(r.start))),
-        }
-    }
-
-    /// 1-based line and column of the error, for plain-text output.
-    pub fn position(&self) -> Option<(usize, usize)> {
-        let offset = self.span?.offset();
-        let text = self.src.inner();
-        let before = &text[..offset.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Some((line, col))
-    }
-}
+pub type RuleError = InvalidFile<RuleFileRole>;
 
 /// One rule file's text and where it came from.
 pub struct RuleSource {
