@@ -37,7 +37,7 @@ struct Rec {
     /// The rule's position in the evaluation order.
     rank: u32,
     rule: u32,
-    /// Index into the rule's `queries`.
+    /// Index into `Linked::queries`.
     query: u32,
     pattern: u32,
     caps: (u32, u32),
@@ -52,7 +52,7 @@ pub(super) struct Found<'tree> {
 
 impl<'tree> Found<'tree> {
     pub fn push(&mut self, rules: &RuleSet, matcher: &Matcher, m: &QueryMatch<'_, 'tree>) {
-        let Some(&(rule, query)) = matcher.owners.get(m.pattern_index) else {
+        let Some(&Some((rule, query))) = matcher.owners.get(m.pattern_index) else {
             return;
         };
         let start = self.caps.len() as u32;
@@ -67,7 +67,7 @@ impl<'tree> Found<'tree> {
     }
 
     /// The matches grouped by rule, rules in evaluation order, each rule's matches in the order
-    /// the walk found them: (rule index, [(index into the rule's `queries`, match)]).
+    /// the walk found them: (rule index, [(index into `Linked::queries`, match)]).
     #[allow(clippy::type_complexity)]
     pub fn by_rule(
         &mut self,

@@ -123,9 +123,10 @@ pub(crate) fn scan_unit(
     // Every query of the language walks the tree once (normally ONE merged query for all
     // rules); matches are buffered, then checked rule by rule in evaluation order, so a rule's
     // predicates see the marks of the rules it depends on.
+    let linked = rules.linked(unit.lang);
     let mut found = matching::Found::default();
     let mut deadline_hit = false;
-    for matcher in rules.matchers(unit.lang) {
+    for matcher in &linked.matchers {
         cursor.set_match_limit(matching::match_limit(matcher));
         let hit = std::cell::Cell::new(false);
         let mut progress = |_: &tree_sitter::QueryCursorState| {
@@ -153,7 +154,7 @@ pub(crate) fn scan_unit(
         };
         let mut hits = Vec::new();
         for (qi, m) in group {
-            let Some(q) = rule.queries.get(qi) else {
+            let Some(q) = linked.queries.get(qi) else {
                 continue;
             };
             if let Some(hit) = facts.check_match(ri, rule, q, &m) {

@@ -96,9 +96,8 @@ pub struct Rule {
     pub source_path: String,
     /// The rule file's text, for positioned errors found when the queries are linked.
     pub source_text: String,
-    /// Filled in by `RuleSet::new` (compiled and linked per language).
-    pub queries: Vec<CompiledQuery>,
-    /// The queries as written; `RuleSet::new` compiles them into `queries`.
+    /// The queries as written, per language; compiled on first use per language
+    /// (`RuleSet::linked`).
     pub specs: Vec<QuerySpec>,
     pub composite: Option<CompiledComposite>,
     /// For rules on text items instead of syntax trees (`script-src` addresses, `htaccess`
@@ -163,7 +162,6 @@ impl Rule {
                     meta,
                     source_path: source.path.clone(),
                     source_text: String::new(),
-                    queries: Vec::new(),
                     specs,
                     composite: None,
                     text_rule: Some((target, compiled)),
@@ -211,7 +209,6 @@ impl Rule {
             meta,
             source_path: source.path.clone(),
             source_text,
-            queries: Vec::new(),
             specs,
             composite: None,
             text_rule: None,
@@ -377,9 +374,9 @@ pub struct RuleSet {
     /// (set by `load_builtin_and`). Any other rule set is scanned without a prefilter: a
     /// custom query (`#eq?`, `#match?`, a purely structural pattern) can match anything.
     pub builtin_only: bool,
-    /// The queries the engine runs, per language (indexed like `Lang::ALL`): normally one
-    /// merged query per language (see `super::merge`).
-    matchers: Vec<Vec<super::merge::Matcher>>,
+    /// The compiled queries per language (indexed like `Lang::ALL`), built on first use:
+    /// normally one merged query per language (see `super::merge`).
+    linked: [std::sync::OnceLock<super::merge::Linked>; 2],
     /// Built on first use (`RuleSet::prefilter`).
     prefilter: std::sync::OnceLock<crate::prefilter::Prefilter>,
 }
@@ -472,7 +469,6 @@ impl RuleSet {
                 }
             }
         }
-        let matchers = super::merge::link(&mut rules)?;
         let mut rank = vec![0; n];
         for (pos, &i) in order.iter().enumerate() {
             rank[i] = pos;
@@ -482,7 +478,7 @@ impl RuleSet {
             by_id,
             order,
             rank,
-            matchers,
+            linked: Default::default(),
             builtin_only: false,
             prefilter: std::sync::OnceLock::new(),
         })
@@ -494,13 +490,28 @@ impl RuleSet {
             .get_or_init(|| crate::prefilter::Prefilter::new(self))
     }
 
-    /// The queries to run on a unit of `lang`.
-    pub fn matchers(&self, lang: Lang) -> &[super::merge::Matcher] {
-        Lang::ALL
-            .iter()
-            .position(|&l| l == lang)
-            .and_then(|i| self.matchers.get(i))
-            .map_or(&[], Vec::as_slice)
+    /// The compiled queries of `lang`, compiled on first use (concurrent callers wait).
+    pub fn linked(&self, lang: Lang) -> &super::merge::Linked {
+        let i = match lang {
+            Lang::Javascript => 0,
+            Lang::Php => 1,
+        };
+        self.linked[i].get_or_init(|| super::merge::link(&self.rules, lang))
+    }
+
+    /// Compiles the queries of every language now (in parallel) and returns the first rule
+    /// that could not be linked.
+    pub fn link_all(&self) -> Result<(), RuleError> {
+        let (js, php) = rayon::join(|| self.linked(Lang::Javascript), || self.linked(Lang::Php));
+        match js.error.as_ref().or(php.error.as_ref()) {
+            Some(e) => Err(RuleError::new(
+                &e.path,
+                e.src.inner(),
+                e.message.clone(),
+                e.span.map(|s| s.offset()..s.offset() + s.len()),
+            )),
+            None => Ok(()),
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {

@@ -140,11 +140,12 @@ pub fn load_builtin_and(extra_dirs: &[PathBuf]) -> Result<RuleSet, RuleError> {
     for s in &sources[builtin..] {
         let rule = Rule::compile(parse(s)?, s)?;
         for spec in &rule.specs {
-            super::compile::compile_query(spec, &s.path, &s.text)?;
+            super::merge::check_alone(&rule, spec)?;
         }
     }
     let mut set = load_sources(sources)?;
     set.builtin_only = builtin_only;
+
     Ok(set)
 }
 

@@ -27,11 +27,24 @@ use crate::lang::Lang;
 #[derive(Debug)]
 pub struct Matcher {
     pub query: Arc<Query>,
-    /// Per pattern index of `query`: (index into `RuleSet::rules`, index into that rule's
-    /// `queries`).
-    pub owners: Vec<(usize, usize)>,
+    /// Per pattern index of `query`: (index into `RuleSet::rules`, index into
+    /// `Linked::queries`); `None` for the patterns of a rule that could not be linked.
+    pub owners: Vec<Option<(usize, usize)>>,
     /// How many rules own patterns here.
     pub rule_count: usize,
+}
+
+/// Everything the engine needs to match one language's rules: built on first use per
+/// language (`RuleSet::linked`), so a run that meets no PHP never compiles the PHP query.
+#[derive(Debug, Default)]
+pub struct Linked {
+    pub matchers: Vec<Matcher>,
+    /// The rules' compiled queries of this language.
+    pub queries: Vec<CompiledQuery>,
+    /// The first rule that could not be linked (its patterns are left out). Rules given with
+    /// `--rules` are checked on their own at load time and the built-in ones by the tests, so
+    /// this is `None` in practice; `RuleSet::link_all` reports it.
+    pub error: Option<RuleError>,
 }
 
 /// Is the merging of queries switched off (`SKIMLINT_PER_RULE_QUERIES`)?
@@ -39,33 +52,9 @@ fn per_rule_forced() -> bool {
     std::env::var_os("SKIMLINT_PER_RULE_QUERIES").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
-/// Compiles every rule's query specs into `queries`, per language (in parallel), and returns
-/// the matchers per language, indexed like `Lang::ALL`.
-pub(crate) fn link(rules: &mut [Rule]) -> Result<Vec<Vec<Matcher>>, RuleError> {
-    let force = per_rule_forced();
-    let (js, php) = rayon::join(
-        || link_lang(rules, Lang::Javascript, force),
-        || link_lang(rules, Lang::Php, force),
-    );
-    let mut matchers = Vec::with_capacity(Lang::ALL.len());
-    let mut all = Vec::new();
-    for linked in [js, php] {
-        let (queries, m) = linked?;
-        all.extend(queries);
-        matchers.push(m);
-    }
-    // Each rule's queries in the order of its specs (languages as written).
-    all.sort_by_key(|(i, j, _)| (*i, *j));
-    for (i, _, q) in all {
-        rules[i].queries.push(q);
-    }
-    Ok(matchers)
-}
-
-/// (rule, spec, compiled query) triples and the matchers of one language.
-type Linked = (Vec<(usize, usize, CompiledQuery)>, Vec<Matcher>);
-
-fn link_lang(rules: &[Rule], lang: Lang, force_per_rule: bool) -> Result<Linked, RuleError> {
+/// Compiles the query specs of `lang` of all rules: one merged query, or (when that fails,
+/// or when forced) one query per rule.
+pub(crate) fn link(rules: &[Rule], lang: Lang) -> Linked {
     // The rule's specs for this language and where each sits in the merged source.
     let mut segments: Vec<(usize, usize, Range<usize>)> = Vec::new();
     let mut src = String::new();
@@ -80,9 +69,9 @@ fn link_lang(rules: &[Rule], lang: Lang, force_per_rule: bool) -> Result<Linked,
         }
     }
     if segments.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
+        return Linked::default();
     }
-    if !force_per_rule {
+    if !per_rule_forced() {
         if let Some(merged) = Query::new(&lang.grammar(), &src).ok().map(Arc::new) {
             if let Some(ranges) = pattern_ranges(&merged, &src, &segments) {
                 return link_merged(rules, merged, &segments, &ranges);
@@ -90,22 +79,36 @@ fn link_lang(rules: &[Rule], lang: Lang, force_per_rule: bool) -> Result<Linked,
         }
     }
     // One query per rule, each compiled on its own.
-    let mut linked = Vec::new();
-    let mut matchers = Vec::new();
+    let mut linked = Linked::default();
     for (i, j, _) in &segments {
         let rule = &rules[*i];
         let spec = &rule.specs[*j];
-        let query = Arc::new(compile_query(spec, &rule.source_path, &rule.source_text)?);
-        let patterns = 0..query.pattern_count();
-        let q = compiled(rule, spec, &query, patterns.clone())?;
-        matchers.push(Matcher {
-            query,
-            owners: patterns.map(|_| (*i, *j)).collect(),
-            rule_count: 1,
+        let q = compile_query(spec, &rule.source_path, &rule.source_text).and_then(|query| {
+            let query = Arc::new(query);
+            compiled(rule, spec, &query, 0..query.pattern_count())
         });
-        linked.push((*i, *j, q));
+        match q {
+            Ok(q) => {
+                linked.matchers.push(Matcher {
+                    query: Arc::clone(&q.query),
+                    owners: vec![Some((*i, linked.queries.len())); q.patterns.len()],
+                    rule_count: 1,
+                });
+                linked.queries.push(q);
+            }
+            Err(e) => {
+                linked.error.get_or_insert(e);
+            }
+        }
     }
-    Ok((linked, matchers))
+    linked
+}
+
+/// Compiles one rule's query on its own and resolves its captures: the load-time check of
+/// rules that are not built in, with errors pointing into the rule file.
+pub(crate) fn check_alone(rule: &Rule, spec: &QuerySpec) -> Result<(), RuleError> {
+    let query = Arc::new(compile_query(spec, &rule.source_path, &rule.source_text)?);
+    compiled(rule, spec, &query, 0..query.pattern_count()).map(drop)
 }
 
 /// The patterns of each segment in the merged query, or `None` when a pattern is not inside
@@ -151,31 +154,33 @@ fn link_merged(
     query: Arc<Query>,
     segments: &[(usize, usize, Range<usize>)],
     ranges: &[Range<usize>],
-) -> Result<Linked, RuleError> {
-    let mut owners = vec![(0, 0); query.pattern_count()];
-    let mut linked = Vec::with_capacity(segments.len());
+) -> Linked {
+    let mut owners = vec![None; query.pattern_count()];
+    let mut linked = Linked::default();
+    let mut owning: Vec<usize> = Vec::new();
     for ((i, j, _), patterns) in segments.iter().zip(ranges) {
         let rule = &rules[*i];
-        for o in &mut owners[patterns.clone()] {
-            *o = (*i, *j);
+        match compiled(rule, &rule.specs[*j], &query, patterns.clone()) {
+            Ok(q) => {
+                for o in owners.get_mut(patterns.clone()).into_iter().flatten() {
+                    *o = Some((*i, linked.queries.len()));
+                }
+                linked.queries.push(q);
+                if owning.last() != Some(i) {
+                    owning.push(*i);
+                }
+            }
+            Err(e) => {
+                linked.error.get_or_insert(e);
+            }
         }
-        linked.push((
-            *i,
-            *j,
-            compiled(rule, &rule.specs[*j], &query, patterns.clone())?,
-        ));
     }
-    let mut owning: Vec<usize> = segments.iter().map(|(i, _, _)| *i).collect();
-    owning.dedup();
-    let rule_count = owning.len();
-    Ok((
-        linked,
-        vec![Matcher {
-            query,
-            owners,
-            rule_count,
-        }],
-    ))
+    linked.matchers.push(Matcher {
+        query,
+        owners,
+        rule_count: owning.len(),
+    });
+    linked
 }
 
 /// A rule's compiled query: capture names resolved in `query`, for the rule's `patterns`.
@@ -253,18 +258,20 @@ mod tests {
             ),
         ])
         .unwrap();
-        let m = set.matchers(Lang::Javascript);
+        set.link_all().unwrap();
+        let linked = set.linked(Lang::Javascript);
+        let m = &linked.matchers;
         assert_eq!(m.len(), 1, "one merged query");
         assert_eq!(m[0].query.pattern_count(), 3);
         let a = set.index_of("js/a").unwrap();
         let b = set.index_of("js/b").unwrap();
-        assert_eq!(m[0].owners, vec![(a, 0), (b, 0), (b, 0)]);
+        assert_eq!(m[0].owners, vec![Some((a, 0)), Some((b, 1)), Some((b, 1))]);
         assert_eq!(m[0].rule_count, 2);
-        assert_eq!(set.rules[a].queries[0].patterns, 0..1);
-        assert_eq!(set.rules[b].queries[0].patterns, 1..3);
-        assert!(set.matchers(Lang::Php).is_empty());
+        assert_eq!(linked.queries[0].patterns, 0..1);
+        assert_eq!(linked.queries[1].patterns, 1..3);
+        assert!(set.linked(Lang::Php).matchers.is_empty());
         // A capture another rule defines does not count as this rule's.
-        let err = load_sources(vec![
+        let set = load_sources(vec![
             source(
                 "js/a",
                 "(call_expression function: (identifier) @f) @call",
@@ -276,21 +283,36 @@ mod tests {
                 "[where.f]\nmin-length = 3\n",
             ),
         ])
-        .unwrap_err();
+        .unwrap();
+        let err = set.link_all().unwrap_err();
         assert!(err.message.contains("[where.f]"), "{}", err.message);
         assert_eq!(err.path, "js/c.toml");
     }
 
     #[test]
     fn a_broken_query_is_reported_in_its_own_file() {
-        let err = load_sources(vec![
+        let set = load_sources(vec![
             source("js/a", "(call_expression) @call", ""),
             source("js/b", "(call_expression (nonsense))", ""),
         ])
-        .unwrap_err();
+        .unwrap();
+        let err = set.link_all().unwrap_err();
+        // The other rule still runs.
+        assert_eq!(set.linked(Lang::Javascript).queries.len(), 1);
         assert_eq!(err.path, "js/b.toml");
         assert!(err.message.contains("query does not compile"));
         assert_eq!(err.position().map(|p| p.0), Some(8));
+    }
+
+    #[test]
+    fn the_built_in_rules_merge_into_one_query_per_language() {
+        let set = super::super::load_builtin_and(&[]).unwrap();
+        set.link_all().unwrap();
+        for lang in Lang::ALL {
+            let linked = set.linked(lang);
+            assert_eq!(linked.matchers.len(), 1, "{lang:?} merged");
+            assert!(linked.matchers[0].owners.iter().all(Option::is_some));
+        }
     }
 
     #[test]
