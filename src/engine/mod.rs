@@ -111,7 +111,11 @@ pub(crate) fn scan_unit(
         unit.lang,
     );
     let mut cursor = QueryCursor::new();
-    if parse::deeper_than(root, parse::MAX_QUERY_DEPTH) {
+    // A tree cannot be deeper than it has nodes (`descendant_count` is O(1)): most units skip
+    // the depth walk.
+    if root.descendant_count() > parse::MAX_QUERY_DEPTH
+        && parse::deeper_than(root, parse::MAX_QUERY_DEPTH)
+    {
         // Queries slow down quadratically on very deep trees: match only the upper levels.
         cursor.set_max_start_depth(Some(parse::MAX_QUERY_DEPTH as u32));
         out.problems.push(format!(
@@ -154,6 +158,12 @@ pub(crate) fn scan_unit(
         };
         let mut hits = Vec::new();
         for (qi, m) in group {
+            // Checking matches folds and follows data flow: keep to the file's time budget
+            // (with one walk per rule, the walk's progress callback used to stop it).
+            if deadline_hit || budget.out_of_time() {
+                deadline_hit = true;
+                break;
+            }
             let Some(q) = linked.queries.get(qi) else {
                 continue;
             };
