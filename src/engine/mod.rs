@@ -3,6 +3,7 @@
 
 mod flow;
 mod layers;
+mod matching;
 mod predicates;
 
 use std::ops::{ControlFlow, Range};
@@ -110,8 +111,11 @@ pub(crate) fn scan_unit(
         unit.lang,
     );
     let mut cursor = QueryCursor::new();
-    cursor.set_match_limit(4096);
-    if parse::deeper_than(root, parse::MAX_QUERY_DEPTH) {
+    // A tree cannot be deeper than it has nodes (`descendant_count` is O(1)): most units skip
+    // the depth walk.
+    if root.descendant_count() > parse::MAX_QUERY_DEPTH
+        && parse::deeper_than(root, parse::MAX_QUERY_DEPTH)
+    {
         // Queries slow down quadratically on very deep trees: match only the upper levels.
         cursor.set_max_start_depth(Some(parse::MAX_QUERY_DEPTH as u32));
         out.problems.push(format!(
@@ -120,46 +124,71 @@ pub(crate) fn scan_unit(
             parse::MAX_QUERY_DEPTH
         ));
     }
-    for &ri in &rules.order {
-        let rule = &rules.rules[ri];
-        for q in rule.queries.iter().filter(|q| q.lang == unit.lang) {
-            let deadline_hit = std::cell::Cell::new(false);
-            let mut progress = |_: &tree_sitter::QueryCursorState| {
-                if budget.out_of_time() {
-                    deadline_hit.set(true);
-                    ControlFlow::Break(())
-                } else {
-                    ControlFlow::Continue(())
-                }
+    // Every query of the language walks the tree once (normally ONE merged query for all
+    // rules); matches are buffered, then checked rule by rule in evaluation order, so a rule's
+    // predicates see the marks of the rules it depends on.
+    let linked = rules.linked(unit.lang);
+    let mut found = matching::Found::default();
+    let mut deadline_hit = false;
+    for matcher in &linked.matchers {
+        cursor.set_match_limit(matching::match_limit(matcher));
+        let hit = std::cell::Cell::new(false);
+        let mut progress = |_: &tree_sitter::QueryCursorState| {
+            if budget.out_of_time() {
+                hit.set(true);
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let options = QueryCursorOptions::new().progress_callback(&mut progress);
+        let mut matches = cursor.matches_with_options(&matcher.query, root, text, options);
+        while let Some(m) = matches.next() {
+            found.push(rules, matcher, m);
+        }
+        drop(matches);
+        if hit.get() {
+            deadline_hit = true;
+            break;
+        }
+    }
+    for (ri, group) in found.by_rule() {
+        let Some(rule) = rules.rules.get(ri) else {
+            continue;
+        };
+        let mut hits = Vec::new();
+        for (qi, m) in group {
+            // Checking matches folds and follows data flow: keep to the file's time budget
+            // (with one walk per rule, the walk's progress callback used to stop it).
+            if deadline_hit || budget.out_of_time() {
+                deadline_hit = true;
+                break;
+            }
+            let Some(q) = linked.queries.get(qi) else {
+                continue;
             };
-            let options = QueryCursorOptions::new().progress_callback(&mut progress);
-            let mut matches = cursor.matches_with_options(&q.query, root, text, options);
-            let mut found = Vec::new();
-            while let Some(m) = matches.next() {
-                if let Some(hit) = facts.check_match(ri, rule, q, m) {
-                    found.push(hit);
-                }
-            }
-            drop(matches);
-            for (span, message, trace) in found {
-                facts.mark(ri, span.clone());
-                // Back to the unit's own offsets when a prefix was added to make it parse.
-                let shift = |r: &Range<usize>| {
-                    r.start.saturating_sub(unit.prefix)..r.end.saturating_sub(unit.prefix)
-                };
-                out.hits.push(Hit {
-                    rule: ri,
-                    span: shift(&span),
-                    message,
-                    layers: Vec::new(),
-                    related: trace.iter().map(|(r, m)| (shift(r), m.clone())).collect(),
-                });
-            }
-            if deadline_hit.get() {
-                budget.hit(LimitHit::TimeBudget);
-                return;
+            if let Some(hit) = facts.check_match(ri, rule, q, &m) {
+                hits.push(hit);
             }
         }
+        for (span, message, trace) in hits {
+            facts.mark(ri, span.clone());
+            // Back to the unit's own offsets when a prefix was added to make it parse.
+            let shift = |r: &Range<usize>| {
+                r.start.saturating_sub(unit.prefix)..r.end.saturating_sub(unit.prefix)
+            };
+            out.hits.push(Hit {
+                rule: ri,
+                span: shift(&span),
+                message,
+                layers: Vec::new(),
+                related: trace.iter().map(|(r, m)| (shift(r), m.clone())).collect(),
+            });
+        }
+    }
+    if deadline_hit {
+        budget.hit(LimitHit::TimeBudget);
+        return;
     }
     layers::scan_payloads(&folder, unit, rules, budget, depth, out);
 }

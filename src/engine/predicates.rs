@@ -4,7 +4,9 @@ use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use tree_sitter::{Node, QueryMatch};
+use tree_sitter::Node;
+
+use super::matching::MatchView;
 
 use super::flow::FlowIndex;
 use crate::fold::{decoders, Folded, Folder};
@@ -66,7 +68,7 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         _rule_index: usize,
         rule: &Rule,
         q: &CompiledQuery,
-        m: &QueryMatch<'_, 'a>,
+        m: &MatchView<'_, 'a>,
     ) -> Option<MatchHit> {
         self.trace.clear();
         let quantifiers = q.query.capture_quantifiers(m.pattern_index);
@@ -296,7 +298,7 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
     }
 
     /// Replaces `{capture}`, `{capture.value}`, `{capture.callee}`, `{capture.decoders}`.
-    fn interpolate(&self, template: &str, q: &CompiledQuery, m: &QueryMatch<'_, 'a>) -> String {
+    fn interpolate(&self, template: &str, q: &CompiledQuery, m: &MatchView<'_, 'a>) -> String {
         let mut out = String::new();
         let mut rest = template;
         while let Some(open) = rest.find('{') {

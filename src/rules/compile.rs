@@ -3,6 +3,8 @@
 //! refers to. Done once per run; the result is shared by all threads.
 
 use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
 
 use regex::bytes::Regex;
 use tree_sitter::Query;
@@ -12,7 +14,7 @@ use super::schema::{Composite, Constraint, RuleFile, Severity, Target};
 use crate::lang::Lang;
 
 /// A constraint with its regexes compiled and rule references resolved.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct CompiledConstraint {
     pub regex: Option<Regex>,
     pub not_regex: Option<Regex>,
@@ -38,7 +40,7 @@ pub struct CompiledConstraint {
     refs: ConstraintRefs,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct ConstraintRefs {
     contains: Vec<String>,
     not_contains: Vec<String>,
@@ -49,13 +51,32 @@ struct ConstraintRefs {
     not_inside: Vec<String>,
 }
 
+/// A rule's query for one language, linked into the query that runs it (see `super::merge`):
+/// usually the one merged query of its language, shared by every rule; capture indexes are
+/// that query's.
 #[derive(Debug)]
 pub struct CompiledQuery {
     pub lang: Lang,
-    pub query: Query,
+    pub query: Arc<Query>,
+    /// This rule's patterns in `query`.
+    pub patterns: Range<usize>,
     /// Capture reported as the finding's location; `None`: the widest capture of the match.
     pub report: Option<u32>,
     pub constraints: Vec<(u32, String, CompiledConstraint)>,
+}
+
+/// A rule's query for one language as written, before it is compiled by `super::merge::link`.
+#[derive(Debug)]
+pub struct QuerySpec {
+    pub lang: Lang,
+    /// The query source.
+    pub text: String,
+    /// Where `text` starts in the rule file (for positioned errors).
+    pub text_at: usize,
+    /// Leading newlines trimmed from `text` in the file (tree-sitter offsets count them).
+    pub lead: usize,
+    pub report: Option<String>,
+    pub constraints: Vec<(String, CompiledConstraint)>,
 }
 
 /// A composite with rule ids resolved to indexes.
@@ -73,7 +94,11 @@ pub struct CompiledComposite {
 pub struct Rule {
     pub meta: RuleFile,
     pub source_path: String,
-    pub queries: Vec<CompiledQuery>,
+    /// The rule file's text, for positioned errors found when the queries are linked.
+    pub source_text: String,
+    /// The queries as written, per language; compiled on first use per language
+    /// (`RuleSet::linked`).
+    pub specs: Vec<QuerySpec>,
     pub composite: Option<CompiledComposite>,
     /// For rules on text items instead of syntax trees (`script-src` addresses, `htaccess`
     /// directive lines): the target and the constraint on the item.
@@ -102,7 +127,7 @@ impl Rule {
                 ));
             }
         }
-        let mut queries = Vec::new();
+        let mut specs = Vec::new();
         match (&meta.query, &meta.composite) {
             (Some(_), Some(_)) => {
                 return Err(err(
@@ -136,7 +161,8 @@ impl Rule {
                 return Ok(Rule {
                     meta,
                     source_path: source.path.clone(),
-                    queries,
+                    source_text: String::new(),
+                    specs,
                     composite: None,
                     text_rule: Some((target, compiled)),
                 });
@@ -162,7 +188,7 @@ impl Rule {
                             ));
                         }
                     };
-                    queries.push(compile_query(&meta, q, lang, source)?);
+                    specs.push(query_spec(&meta, q, lang, source)?);
                 }
             }
             (None, Some(_)) => {
@@ -174,10 +200,16 @@ impl Rule {
                 }
             }
         }
+        let source_text = if specs.is_empty() {
+            String::new()
+        } else {
+            source.text.clone()
+        };
         Ok(Rule {
             meta,
             source_path: source.path.clone(),
-            queries,
+            source_text,
+            specs,
             composite: None,
             text_rule: None,
         })
@@ -205,62 +237,47 @@ fn valid_id(id: &str) -> bool {
     ok(a) && ok(b)
 }
 
-fn compile_query(
+fn query_spec(
     meta: &RuleFile,
     q: &str,
     lang: Lang,
     source: &RuleSource,
-) -> Result<CompiledQuery, RuleError> {
-    let query_start = source.text.find(q.trim_start_matches('\n')).unwrap_or(0);
-    let query = Query::new(&lang.grammar(), q).map_err(|e| {
-        let q_offset = q.len() - q.trim_start_matches('\n').len();
-        let at = query_start + e.offset.saturating_sub(q_offset);
+) -> Result<QuerySpec, RuleError> {
+    let mut constraints = Vec::new();
+    for (name, c) in &meta.constraints {
+        constraints.push((name.clone(), compile_constraint(c, source)?));
+    }
+    Ok(QuerySpec {
+        lang,
+        text: q.to_string(),
+        text_at: source.text.find(q.trim_start_matches('\n')).unwrap_or(0),
+        lead: q.len() - q.trim_start_matches('\n').len(),
+        report: meta.report.clone(),
+        constraints,
+    })
+}
+
+/// Compiles one rule's query on its own (the fallback when merging fails, and the check of
+/// rules that are not built in). Errors point into the rule file.
+pub(crate) fn compile_query(spec: &QuerySpec, path: &str, file: &str) -> Result<Query, RuleError> {
+    Query::new(&spec.lang.grammar(), &spec.text).map_err(|e| {
+        let at = spec.text_at + e.offset.saturating_sub(spec.lead);
         RuleError::new(
-            &source.path,
-            &source.text,
+            path,
+            file,
             format!(
                 "query does not compile for {}: {:?} error: {}",
-                lang.name(),
+                spec.lang.name(),
                 e.kind,
                 e.message.lines().next().unwrap_or("")
             ),
             Some(at..at + 1),
         )
-    })?;
-    let index = |name: &str| query.capture_index_for_name(name);
-    let report = match &meta.report {
-        Some(name) => Some(index(name).ok_or_else(|| {
-            RuleError::new(
-                &source.path,
-                &source.text,
-                format!("`report` names unknown capture @{name}"),
-                find(source, name),
-            )
-        })?),
-        None => None,
-    };
-    let mut constraints = Vec::new();
-    for (name, c) in &meta.constraints {
-        let idx = index(name).ok_or_else(|| {
-            RuleError::new(
-                &source.path,
-                &source.text,
-                format!("[where.{name}] constrains a capture the query does not have"),
-                find(source, &format!("where.{name}")),
-            )
-        })?;
-        constraints.push((idx, name.clone(), compile_constraint(c, source)?));
-    }
-    Ok(CompiledQuery {
-        lang,
-        query,
-        report,
-        constraints,
     })
 }
 
-fn find(source: &RuleSource, needle: &str) -> Option<std::ops::Range<usize>> {
-    source.text.find(needle).map(|s| s..s + needle.len())
+pub(crate) fn find(text: &str, needle: &str) -> Option<std::ops::Range<usize>> {
+    text.find(needle).map(|s| s..s + needle.len())
 }
 
 fn compile_constraint(
@@ -277,7 +294,7 @@ fn compile_constraint(
                     "unknown host class `{h}` (expected one of {})",
                     HOST_CLASSES.join(", ")
                 ),
-                find(source, h),
+                find(&source.text, h),
             ));
         }
     }
@@ -293,7 +310,7 @@ fn compile_constraint(
                             &source.path,
                             &source.text,
                             format!("invalid regex: {e}"),
-                            find(source, p),
+                            find(&source.text, p),
                         )
                     })
             })
@@ -351,10 +368,15 @@ pub struct RuleSet {
     by_id: HashMap<String, usize>,
     /// Indexes into `rules`: every rule after the rules it refers to.
     pub order: Vec<usize>,
+    /// Inverse of `order`: each rule's position in the evaluation order.
+    pub rank: Vec<usize>,
     /// Only the built-in rules, whose atoms the prefilter's fixed list was audited against
     /// (set by `load_builtin_and`). Any other rule set is scanned without a prefilter: a
     /// custom query (`#eq?`, `#match?`, a purely structural pattern) can match anything.
     pub builtin_only: bool,
+    /// The compiled queries per language (indexed like `Lang::ALL`), built on first use:
+    /// normally one merged query per language (see `super::merge`).
+    linked: [std::sync::OnceLock<super::merge::Linked>; 2],
     /// Built on first use (`RuleSet::prefilter`).
     prefilter: std::sync::OnceLock<crate::prefilter::Prefilter>,
 }
@@ -388,8 +410,8 @@ impl RuleSet {
                         .collect()
                 };
             let mut my_deps = Vec::new();
-            for q in &mut rule.queries {
-                for (_, _, c) in &mut q.constraints {
+            for q in &mut rule.specs {
+                for (_, c) in &mut q.constraints {
                     c.contains = resolve(&c.refs.contains, &mut my_deps)?;
                     c.not_contains = resolve(&c.refs.not_contains, &mut my_deps)?;
                     c.tainted_by = resolve(&c.refs.tainted_by, &mut my_deps)?;
@@ -447,10 +469,16 @@ impl RuleSet {
                 }
             }
         }
+        let mut rank = vec![0; n];
+        for (pos, &i) in order.iter().enumerate() {
+            rank[i] = pos;
+        }
         Ok(RuleSet {
             rules,
             by_id,
             order,
+            rank,
+            linked: Default::default(),
             builtin_only: false,
             prefilter: std::sync::OnceLock::new(),
         })
@@ -460,6 +488,30 @@ impl RuleSet {
     pub fn prefilter(&self) -> &crate::prefilter::Prefilter {
         self.prefilter
             .get_or_init(|| crate::prefilter::Prefilter::new(self))
+    }
+
+    /// The compiled queries of `lang`, compiled on first use (concurrent callers wait).
+    pub fn linked(&self, lang: Lang) -> &super::merge::Linked {
+        let i = match lang {
+            Lang::Javascript => 0,
+            Lang::Php => 1,
+        };
+        self.linked[i].get_or_init(|| super::merge::link(&self.rules, lang))
+    }
+
+    /// Compiles the queries of every language now (in parallel) and returns the first rule
+    /// that could not be linked.
+    pub fn link_all(&self) -> Result<(), RuleError> {
+        let (js, php) = rayon::join(|| self.linked(Lang::Javascript), || self.linked(Lang::Php));
+        match js.error.as_ref().or(php.error.as_ref()) {
+            Some(e) => Err(RuleError::new(
+                &e.path,
+                e.src.inner(),
+                e.message.clone(),
+                e.span.map(|s| s.offset()..s.offset() + s.len()),
+            )),
+            None => Ok(()),
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {

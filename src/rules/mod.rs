@@ -7,6 +7,7 @@
 
 pub mod compile;
 pub mod load;
+pub mod merge;
 pub mod schema;
 pub mod vocabulary;
 

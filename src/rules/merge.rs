@@ -1,0 +1,339 @@
+//! Linking rules' queries: all query rules of a language are compiled into ONE tree-sitter
+//! query, so the engine walks each unit's tree once and hands every match to the rule that owns
+//! its pattern (instead of one tree walk per rule). Compiling one big query is also much cheaper
+//! than compiling each rule's query on its own: tree-sitter's analysis of the grammar is shared.
+//!
+//! The merged source is the rules' query texts, one after another (each on its own lines), in
+//! rule order. Patterns are numbered in source order, so `start_byte_for_pattern` and
+//! `end_byte_for_pattern` tell which rule a pattern came from; a pattern that is not inside
+//! one rule's text (a rule's unbalanced text swallowing the next rule's) or a merged query that
+//! does not compile makes the language fall back to one query per rule, compiled on its own
+//! with positioned errors, exactly as written. Capture names are query-global: rules may share
+//! names like `@call`; a rule's constraints use the global index and apply only to its own
+//! patterns' matches.
+//!
+//! `SKIMLINT_PER_RULE_QUERIES=1` (developers, tests) forces one query per rule.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use tree_sitter::{CaptureQuantifier, Query};
+
+use super::compile::{compile_query, find, CompiledQuery, QuerySpec, Rule};
+use super::load::RuleError;
+use crate::lang::Lang;
+
+/// One query the engine runs over a unit's tree, and which rule owns each of its patterns.
+#[derive(Debug)]
+pub struct Matcher {
+    pub query: Arc<Query>,
+    /// Per pattern index of `query`: (index into `RuleSet::rules`, index into
+    /// `Linked::queries`); `None` for the patterns of a rule that could not be linked.
+    pub owners: Vec<Option<(usize, usize)>>,
+    /// How many rules own patterns here.
+    pub rule_count: usize,
+}
+
+/// Everything the engine needs to match one language's rules: built on first use per
+/// language (`RuleSet::linked`), so a run that meets no PHP never compiles the PHP query.
+#[derive(Debug, Default)]
+pub struct Linked {
+    pub matchers: Vec<Matcher>,
+    /// The rules' compiled queries of this language.
+    pub queries: Vec<CompiledQuery>,
+    /// The first rule that could not be linked (its patterns are left out). Rules given with
+    /// `--rules` are checked on their own at load time and the built-in ones by the tests, so
+    /// this is `None` in practice; `RuleSet::link_all` reports it.
+    pub error: Option<RuleError>,
+}
+
+/// Is the merging of queries switched off (`SKIMLINT_PER_RULE_QUERIES`)?
+fn per_rule_forced() -> bool {
+    std::env::var_os("SKIMLINT_PER_RULE_QUERIES").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Compiles the query specs of `lang` of all rules: one merged query, or (when that fails,
+/// or when forced) one query per rule.
+pub(crate) fn link(rules: &[Rule], lang: Lang) -> Linked {
+    // The rule's specs for this language and where each sits in the merged source.
+    let mut segments: Vec<(usize, usize, Range<usize>)> = Vec::new();
+    let mut src = String::new();
+    for (i, rule) in rules.iter().enumerate() {
+        for (j, spec) in rule.specs.iter().enumerate() {
+            if spec.lang == lang {
+                let start = src.len();
+                src.push_str(&spec.text);
+                segments.push((i, j, start..src.len()));
+                src.push('\n');
+            }
+        }
+    }
+    if segments.is_empty() {
+        return Linked::default();
+    }
+    if !per_rule_forced() {
+        if let Some(merged) = Query::new(&lang.grammar(), &src).ok().map(Arc::new) {
+            if let Some(ranges) = pattern_ranges(&merged, &src, &segments) {
+                return link_merged(rules, merged, &segments, &ranges);
+            }
+        }
+    }
+    // One query per rule, each compiled on its own.
+    let mut linked = Linked::default();
+    for (i, j, _) in &segments {
+        let rule = &rules[*i];
+        let spec = &rule.specs[*j];
+        let q = compile_query(spec, &rule.source_path, &rule.source_text).and_then(|query| {
+            let query = Arc::new(query);
+            compiled(rule, spec, &query, 0..query.pattern_count())
+        });
+        match q {
+            Ok(q) => {
+                linked.matchers.push(Matcher {
+                    query: Arc::clone(&q.query),
+                    owners: vec![Some((*i, linked.queries.len())); q.patterns.len()],
+                    rule_count: 1,
+                });
+                linked.queries.push(q);
+            }
+            Err(e) => {
+                linked.error.get_or_insert(e);
+            }
+        }
+    }
+    linked
+}
+
+/// Compiles one rule's query on its own and resolves its captures: the load-time check of
+/// rules that are not built in, with errors pointing into the rule file.
+pub(crate) fn check_alone(rule: &Rule, spec: &QuerySpec) -> Result<(), RuleError> {
+    let query = Arc::new(compile_query(spec, &rule.source_path, &rule.source_text)?);
+    compiled(rule, spec, &query, 0..query.pattern_count()).map(drop)
+}
+
+/// The patterns of each segment in the merged query, or `None` when a pattern is not inside
+/// exactly one segment. (A pattern's end, for tree-sitter, is where the next one starts: it
+/// may run on over whitespace and comments.)
+fn pattern_ranges(
+    query: &Query,
+    src: &str,
+    segments: &[(usize, usize, Range<usize>)],
+) -> Option<Vec<Range<usize>>> {
+    let mut ranges: Vec<Range<usize>> = Vec::with_capacity(segments.len());
+    let mut seg = 0;
+    let mut first = 0;
+    for p in 0..query.pattern_count() {
+        let (start, end) = (
+            query.start_byte_for_pattern(p),
+            query.end_byte_for_pattern(p),
+        );
+        while seg < segments.len() && start >= segments[seg].2.end {
+            ranges.push(first..p);
+            first = p;
+            seg += 1;
+        }
+        let range = &segments.get(seg)?.2;
+        let trivia = |tail: &str| {
+            tail.lines()
+                .all(|l| l.trim_start().is_empty() || l.trim_start().starts_with(';'))
+        };
+        if start < range.start || (end > range.end && !src.get(range.end..end).is_some_and(trivia))
+        {
+            return None;
+        }
+    }
+    while ranges.len() < segments.len() {
+        ranges.push(first..query.pattern_count());
+        first = query.pattern_count();
+    }
+    Some(ranges)
+}
+
+fn link_merged(
+    rules: &[Rule],
+    query: Arc<Query>,
+    segments: &[(usize, usize, Range<usize>)],
+    ranges: &[Range<usize>],
+) -> Linked {
+    let mut owners = vec![None; query.pattern_count()];
+    let mut linked = Linked::default();
+    let mut owning: Vec<usize> = Vec::new();
+    for ((i, j, _), patterns) in segments.iter().zip(ranges) {
+        let rule = &rules[*i];
+        match compiled(rule, &rule.specs[*j], &query, patterns.clone()) {
+            Ok(q) => {
+                for o in owners.get_mut(patterns.clone()).into_iter().flatten() {
+                    *o = Some((*i, linked.queries.len()));
+                }
+                linked.queries.push(q);
+                if owning.last() != Some(i) {
+                    owning.push(*i);
+                }
+            }
+            Err(e) => {
+                linked.error.get_or_insert(e);
+            }
+        }
+    }
+    linked.matchers.push(Matcher {
+        query,
+        owners,
+        rule_count: owning.len(),
+    });
+    linked
+}
+
+/// A rule's compiled query: capture names resolved in `query`, for the rule's `patterns`.
+fn compiled(
+    rule: &Rule,
+    spec: &QuerySpec,
+    query: &Arc<Query>,
+    patterns: Range<usize>,
+) -> Result<CompiledQuery, RuleError> {
+    // A capture belongs to the rule when one of its own patterns has it.
+    let index = |name: &str| {
+        query.capture_index_for_name(name).filter(|&idx| {
+            patterns.clone().any(|p| {
+                query.capture_quantifiers(p).get(idx as usize) != Some(&CaptureQuantifier::Zero)
+            })
+        })
+    };
+    let err = |msg: String, needle: &str| {
+        RuleError::new(
+            &rule.source_path,
+            &rule.source_text,
+            msg,
+            find(&rule.source_text, needle),
+        )
+    };
+    let report = match &spec.report {
+        Some(name) => Some(
+            index(name)
+                .ok_or_else(|| err(format!("`report` names unknown capture @{name}"), name))?,
+        ),
+        None => None,
+    };
+    let mut constraints = Vec::with_capacity(spec.constraints.len());
+    for (name, c) in &spec.constraints {
+        let idx = index(name).ok_or_else(|| {
+            err(
+                format!("[where.{name}] constrains a capture the query does not have"),
+                &format!("where.{name}"),
+            )
+        })?;
+        constraints.push((idx, name.clone(), c.clone()));
+    }
+    Ok(CompiledQuery {
+        lang: spec.lang,
+        query: Arc::clone(query),
+        patterns,
+        report,
+        constraints,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::load::{load_sources, RuleSource};
+    use super::*;
+
+    fn source(id: &str, query: &str, extra: &str) -> RuleSource {
+        RuleSource {
+            path: format!("{id}.toml"),
+            text: format!(
+                "id = \"{id}\"\nseverity = \"warning\"\nlanguages = [\"javascript\"]\nsummary = \"s\"\n\
+                 message = \"m\"\nhelp = \"h\"\nquery = '''\n{query}\n'''\n{extra}"
+            ),
+        }
+    }
+
+    #[test]
+    fn rules_of_a_language_share_one_query_and_own_their_patterns() {
+        let set = load_sources(vec![
+            source("js/a", "(call_expression function: (identifier) @f) @call", ""),
+            source(
+                "js/b",
+                "; two patterns, the same capture names as js/a\n(new_expression) @call\n(call_expression) @call",
+                "[where.call]\nmin-length = 3\n",
+            ),
+        ])
+        .unwrap();
+        set.link_all().unwrap();
+        let linked = set.linked(Lang::Javascript);
+        let m = &linked.matchers;
+        assert_eq!(m.len(), 1, "one merged query");
+        assert_eq!(m[0].query.pattern_count(), 3);
+        let a = set.index_of("js/a").unwrap();
+        let b = set.index_of("js/b").unwrap();
+        assert_eq!(m[0].owners, vec![Some((a, 0)), Some((b, 1)), Some((b, 1))]);
+        assert_eq!(m[0].rule_count, 2);
+        assert_eq!(linked.queries[0].patterns, 0..1);
+        assert_eq!(linked.queries[1].patterns, 1..3);
+        assert!(set.linked(Lang::Php).matchers.is_empty());
+        // A capture another rule defines does not count as this rule's.
+        let set = load_sources(vec![
+            source(
+                "js/a",
+                "(call_expression function: (identifier) @f) @call",
+                "",
+            ),
+            source(
+                "js/c",
+                "(new_expression) @new",
+                "[where.f]\nmin-length = 3\n",
+            ),
+        ])
+        .unwrap();
+        let err = set.link_all().unwrap_err();
+        assert!(err.message.contains("[where.f]"), "{}", err.message);
+        assert_eq!(err.path, "js/c.toml");
+    }
+
+    #[test]
+    fn a_broken_query_is_reported_in_its_own_file() {
+        let set = load_sources(vec![
+            source("js/a", "(call_expression) @call", ""),
+            source("js/b", "(call_expression (nonsense))", ""),
+        ])
+        .unwrap();
+        let err = set.link_all().unwrap_err();
+        // The other rule still runs.
+        assert_eq!(set.linked(Lang::Javascript).queries.len(), 1);
+        assert_eq!(err.path, "js/b.toml");
+        assert!(err.message.contains("query does not compile"));
+        assert_eq!(err.position().map(|p| p.0), Some(8));
+    }
+
+    #[test]
+    fn the_built_in_rules_merge_into_one_query_per_language() {
+        let set = super::super::load_builtin_and(&[]).unwrap();
+        set.link_all().unwrap();
+        for lang in Lang::ALL {
+            let linked = set.linked(lang);
+            assert_eq!(linked.matchers.len(), 1, "{lang:?} merged");
+            assert!(linked.matchers[0].owners.iter().all(Option::is_some));
+        }
+    }
+
+    #[test]
+    fn a_pattern_that_runs_into_the_next_rule_is_not_merged() {
+        // Each text alone is broken, but together they make one pattern.
+        let lang = Lang::Javascript;
+        let src = "(call_expression\n) @call\n";
+        let query = Query::new(&lang.grammar(), src).unwrap();
+        let segments = vec![(0, 0, 0..16), (1, 0, 17..24)];
+        assert!(pattern_ranges(&query, src, &segments).is_none());
+        let segments = vec![(0, 0, 0..24)];
+        let ranges = pattern_ranges(&query, src, &segments).unwrap_or_default();
+        assert_eq!(ranges.len(), 1);
+        assert_eq!(ranges.first(), Some(&(0..1)));
+        // Comments and blank lines between rules are fine; a rule may have no pattern at all.
+        let src = "(call_expression) @a\n; only a comment\n\n(new_expression) @b\n";
+        let query = Query::new(&lang.grammar(), src).unwrap();
+        let segments = vec![(0, 0, 0..20), (1, 0, 21..37), (2, 0, 39..59)];
+        assert_eq!(
+            pattern_ranges(&query, src, &segments),
+            Some(vec![0..1, 1..1, 1..2])
+        );
+    }
+}

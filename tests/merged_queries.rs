@@ -1,0 +1,64 @@
+//! The merged per-language query (src/rules/merge.rs) must find exactly what one query per rule
+//! finds: the JSON findings of scans with and without `SKIMLINT_PER_RULE_QUERIES=1` are
+//! compared on the fixtures, the annotated rule tests and (when present) the shared corpus.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn findings(paths: &[PathBuf], per_rule: bool) -> serde_json::Value {
+    let mut cmd = Command::cargo_bin("skimlint").unwrap();
+    cmd.arg("check").args(paths).args([
+        "--format",
+        "json",
+        "--no-config",
+        "--no-ignores",
+        "--fail-on",
+        "none",
+    ]);
+    cmd.env_remove("SKIMLINT_NO_PREFILTER");
+    if per_rule {
+        cmd.env("SKIMLINT_PER_RULE_QUERIES", "1");
+    } else {
+        cmd.env_remove("SKIMLINT_PER_RULE_QUERIES");
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["findings"].clone()
+}
+
+fn same_merged_and_per_rule(paths: &[PathBuf]) -> usize {
+    let per_rule = findings(paths, true);
+    let merged = findings(paths, false);
+    assert_eq!(
+        per_rule, merged,
+        "merging the queries changed the findings for {paths:?}"
+    );
+    per_rule.as_array().map_or(0, Vec::len)
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn merged_queries_find_the_same_on_fixtures_and_annotated_tests() {
+    let n = same_merged_and_per_rule(&[root().join("fixtures"), root().join("tests/annotated")]);
+    assert!(n > 0, "the fixtures have findings");
+}
+
+#[test]
+fn merged_queries_find_the_same_on_the_shared_corpus() {
+    let corpus = root().join("../shared/corpus");
+    if !Path::new(&corpus).is_dir() {
+        eprintln!("skipped: {} is absent", corpus.display());
+        return;
+    }
+    let n = same_merged_and_per_rule(&[corpus]);
+    assert!(n > 0, "the corpus has findings");
+}
