@@ -89,7 +89,7 @@ pub fn parse(
 /// the query cursor keeps in-progress states per open ancestor, so on trees tens of thousands
 /// of levels deep one query can take seconds (quadratic), and past ~65k levels matches are
 /// silently dropped. Real code, even generated or minified, stays far below this.
-pub const MAX_QUERY_DEPTH: usize = 10_000;
+pub const MAX_QUERY_DEPTH: usize = 4_000;
 
 /// Is any node under `root` more than `limit` levels below it? Iterative (a cursor and a
 /// counter), linear in the nodes visited, stops at the first node past the limit.
