@@ -32,11 +32,13 @@ impl<'a> Folder<'a> {
         }
     }
 
-    /// The statically known value of an expression, if any.
+    /// The statically known value of an expression, if any. In PHP, a variable that is written
+    /// more than once still has a value where straight-line top-level code has just set it
+    /// (`$f = substr($blob, 9, 12); $f(…); $f = 1;`): see `value_in_context`.
     pub fn value(&self, node: Node<'a>) -> Option<Folded> {
         match self {
             Folder::Js(f) => f.value(node),
-            Folder::Php(f) => f.value(node),
+            Folder::Php(f) => f.value(node).or_else(|| f.value_in_context(node)),
         }
     }
 
