@@ -252,3 +252,20 @@ impl Utf8Ok for Result<&str, std::str::Utf8Error> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::thin_wrapper;
+
+    #[test]
+    fn thin_wrappers_are_literals_around_an_eval() {
+        let blob = "A".repeat(50_000);
+        let wrapper = format!(r#"$a="\x67z"; $a.="inflate"; @eval($a(base64_decode("{blob}")));"#);
+        assert!(thin_wrapper(wrapper.as_bytes()));
+        // No eval: not a wrapper, however short.
+        assert!(!thin_wrapper(b"$x = 'a'; echo $x;"));
+        // Real code around the eval costs a full layer.
+        let code = "$i = $i + 1; ".repeat(400) + "eval($c);";
+        assert!(!thin_wrapper(code.as_bytes()));
+    }
+}

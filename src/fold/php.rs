@@ -1686,6 +1686,91 @@ fn replace_all(s: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    use crate::fold::Limits;
+    use crate::lang::Lang;
+    use std::time::Duration;
+
+    /// Folds the argument of the last `eval(…)` in `src` (with the context fallback, as rules
+    /// and layers see it), and returns the budget's limit hits.
+    fn fold_eval_arg(src: &str) -> (Option<Vec<u8>>, Vec<LimitHit>) {
+        let tree =
+            crate::parse::parse(Lang::Php, src.as_bytes(), None, Duration::from_secs(5)).unwrap();
+        let budget = Budget::new(Limits::default());
+        let folder = PhpFolder::new(tree.root_node(), src.as_bytes(), &budget);
+        let mut arg = None;
+        preorder(tree.root_node(), |n| {
+            if n.kind() == "function_call_expression"
+                && folder.callee_name(n).as_deref() == Some("eval")
+            {
+                arg = n
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_child(0));
+            }
+            true
+        });
+        let arg = arg.expect("an eval call");
+        let v = folder
+            .value(arg)
+            .or_else(|| folder.value_in_context(arg))
+            .and_then(|v| v.to_text());
+        (v, budget.hits())
+    }
+
+    #[test]
+    fn table_driven_decoder_is_inlined() {
+        // Each character goes through a keyed table, then base64: "echo 1;" = "ZWNobyAxOw==".
+        let src = r#"<?php
+function t($s, $m) { $o = ''; for ($i = 0; $i < strlen($s); $i++) {
+  $o .= isset($m[$s[$i]]) ? $m[$s[$i]] : $s[$i]; } $f = "base64_decode"; return $f($o); }
+$k = array('Q' => 'Z', 'z' => 'W', 'M' => 'N', 'p' => 'o');
+eval(t('QzMpbyAxOw==', $k));"#;
+        assert_eq!(fold_eval_arg(src).0.as_deref(), Some(&b"echo 1;"[..]));
+    }
+
+    #[test]
+    fn foreach_elseif_and_break_in_helpers() {
+        let src = r#"<?php
+function g($m) { $o = ''; foreach ($m as $k => $v) {
+  if ($k == 'stop') { break; } elseif ($k == 'skip') { continue; } else { $o .= $v; } }
+  return $o; }
+eval(g(array('a' => 'ec', 'skip' => 'XX', 'b' => 'ho 2;', 'stop' => 'YY', 'c' => 'ZZ')));"#;
+        assert_eq!(fold_eval_arg(src).0.as_deref(), Some(&b"echo 2;"[..]));
+    }
+
+    #[test]
+    fn names_built_with_dot_assign_are_known_where_used() {
+        let src =
+            r#"<?php $f = "ba"; $f .= "se64"; $f .= "_decode"; eval($f("ZWNobyAzOw==")); $f = 0;"#;
+        assert_eq!(fold_eval_arg(src).0.as_deref(), Some(&b"echo 3;"[..]));
+        // Top-level values are not visible inside a function body.
+        let src =
+            r#"<?php $f = "base64"; $f .= "_decode"; function h() { eval($f("ZWNobyAzOw==")); }"#;
+        assert_eq!(fold_eval_arg(src).0, None);
+        // A write inside a top-level block makes the value unknown.
+        let src = r#"<?php $f = "base64_decode"; if ($x) { $f = "strrev"; } $f .= ""; eval($f("ZWNobyAzOw=="));"#;
+        assert_eq!(fold_eval_arg(src).0, None);
+    }
+
+    #[test]
+    fn long_concatenation_stays_under_the_decoded_bytes_cap() {
+        let piece = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2";
+        let chain = vec![format!("'{piece}'"); 2000].join(".\n");
+        let src = format!("<?php $p = {chain}; eval(base64_decode($p));");
+        let (v, hits) = fold_eval_arg(&src);
+        assert_eq!(v.map(|v| v.len()), Some(2000 * 48));
+        assert!(hits.is_empty(), "{hits:?}");
+    }
+
+    #[test]
+    fn eval_modifier_detection() {
+        assert!(eval_modifier(b"/(.*)/e"));
+        assert!(eval_modifier(b"#x#ie"));
+        assert!(eval_modifier(b"{a}se"));
+        assert!(!eval_modifier(b"/\\r|\\n/"));
+        assert!(!eval_modifier(b"/e/"));
+        assert!(!eval_modifier(b""));
+    }
+
     #[test]
     fn double_quoted_escapes() {
         assert_eq!(unescape_double(br"\142\x61\x73\x65\66\x34"), b"base64");
