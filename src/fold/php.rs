@@ -573,10 +573,36 @@ impl<'a> PhpFolder<'a> {
         }
     }
 
-    /// Every (variable name, value) assignment, for flow predicates.
+    /// Every (variable name, value) assignment, for flow predicates. `foreach ($src as $k => $v)`
+    /// binds `$k` and `$v` from `$src`.
     pub fn assignments(&self) -> Vec<(String, Node<'a>)> {
         let mut out = Vec::new();
         preorder(self.root, |n| {
+            if n.kind() == "foreach_statement" {
+                let mut w = n.walk();
+                let kids: Vec<Node<'a>> = n
+                    .named_children(&mut w)
+                    .filter(|c| c.kind() != "comment")
+                    .collect();
+                if let (Some(subject), Some(binding)) = (kids.first(), kids.get(1)) {
+                    let targets: Vec<Node<'a>> = if binding.kind() == "pair" {
+                        let mut w = binding.walk();
+                        binding.named_children(&mut w).collect()
+                    } else {
+                        vec![*binding]
+                    };
+                    for t in targets {
+                        let t = if t.kind() == "by_ref" {
+                            t.named_child(0).unwrap_or(t)
+                        } else {
+                            t
+                        };
+                        if let Some(name) = self.var_name(t) {
+                            out.push((format!("${name}"), *subject));
+                        }
+                    }
+                }
+            }
             if matches!(
                 n.kind(),
                 "assignment_expression" | "augmented_assignment_expression"
