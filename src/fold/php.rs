@@ -1469,6 +1469,19 @@ impl<'a> PhpFolder<'a> {
         let raw = match node.kind() {
             "name" | "qualified_name" => self.text(node).to_string(),
             // `${'_PO'.'ST'}` names a variable: its canonical name is `$_POST`.
+            // `$$n(…)` calls the function named by the value; elsewhere `${'_PO'.'ST'}` names a
+            // variable.
+            "dynamic_variable_name"
+                if node.parent().is_some_and(|p| {
+                    p.kind() == "function_call_expression"
+                        && p.child_by_field_name("function") == Some(node)
+                }) =>
+            {
+                match self.fold(node, 0) {
+                    Some(v) => v.text_lossy()?,
+                    None => self.value_in_context(node)?.text_lossy()?,
+                }
+            }
             "dynamic_variable_name" => return self.var_name(node).map(|n| format!("${n}")),
             // `$f = "base"; $f .= "64_decode"; $f(…)`: not a constant, but known at the call.
             "variable_name" | "subscript_expression" => match self.fold(node, 0) {
@@ -1785,6 +1798,13 @@ eval(g(array('a' => 'ec', 'skip' => 'XX', 'b' => 'ho 2;', 'stop' => 'YY', 'c' =>
         let (v, hits) = fold_eval_arg(&src);
         assert_eq!(v.map(|v| v.len()), Some(2000 * 48));
         assert!(hits.is_empty(), "{hits:?}");
+    }
+
+    #[test]
+    fn variable_variable_callee_is_the_function_it_names() {
+        let src =
+            r#"<?php $a = "base64"; $a .= "_decode"; $n = 'a'; eval($$n("ZWNobyA0Ow==")); $a = 1;"#;
+        assert_eq!(fold_eval_arg(src).0.as_deref(), Some(&b"echo 4;"[..]));
     }
 
     #[test]
