@@ -175,28 +175,31 @@ fn fold_cost(c: &mut Criterion) {
     for (name, lang, file, src) in &inputs {
         group.throughput(Throughput::Bytes(src.len() as u64));
         let tree = skimlint::parse::parse(*lang, src, None, Duration::from_secs(5)).unwrap();
-        group.bench_function(format!("fold only ({name}, {} KB)", src.len() / 1024), |b| {
-            b.iter(|| {
-                let budget = Budget::new(Limits::default());
-                let folder = Folder::new(*lang, tree.root_node(), src, &budget);
-                let mut known = 0usize;
-                walk_preorder(tree.root_node(), |n| {
-                    if matches!(n.kind(), "call_expression" | "function_call_expression")
-                        && folder.callee(n).is_some()
-                    {
-                        known += 1;
+        group.bench_function(
+            format!("fold only ({name}, {} KB)", src.len() / 1024),
+            |b| {
+                b.iter(|| {
+                    let budget = Budget::new(Limits::default());
+                    let folder = Folder::new(*lang, tree.root_node(), src, &budget);
+                    let mut known = 0usize;
+                    walk_preorder(tree.root_node(), |n| {
+                        if matches!(n.kind(), "call_expression" | "function_call_expression")
+                            && folder.callee(n).is_some()
+                        {
+                            known += 1;
+                        }
+                        true
+                    });
+                    for cand in folder.payload_candidates() {
+                        if folder.value(cand).is_some() {
+                            known += 1;
+                        }
                     }
-                    true
-                });
-                for cand in folder.payload_candidates() {
-                    if folder.value(cand).is_some() {
-                        known += 1;
-                    }
-                }
-                assert!(budget.hits().is_empty(), "{:?}", budget.hits());
-                known
-            })
-        });
+                    assert!(budget.hits().is_empty(), "{:?}", budget.hits());
+                    known
+                })
+            },
+        );
         let bytes = Arc::new(src.clone());
         let path = PathBuf::from(file);
         let u = units::extract(classify::classify(&path, &bytes), &bytes);
