@@ -73,8 +73,18 @@ pub(super) fn scan_payloads(
         }
         let nested_units = nested(kind, bytes);
         let mut inner = FileScan::default();
+        // Code run by `eval` sees the caller's variables.
+        let scope = match kind {
+            PayloadKind::Code(Lang::Php) => folder.caller_scope(candidate),
+            _ => None,
+        };
         for u in &nested_units.units {
-            scan_unit(u, rules, budget, depth + cost, &mut inner);
+            match scope.clone() {
+                Some(s) if u.lang == Lang::Php => crate::fold::php::with_caller_scope(s, || {
+                    scan_unit(u, rules, budget, depth + cost, &mut inner)
+                }),
+                _ => scan_unit(u, rules, budget, depth + cost, &mut inner),
+            }
         }
         super::scan_script_srcs(
             &nested_units.script_srcs,

@@ -84,6 +84,17 @@ impl<'a> Folder<'a> {
         }
     }
 
+    /// PHP: the top-level variables known where `node` runs, for the scope of code it `eval`s.
+    pub fn caller_scope(
+        &self,
+        node: Node<'a>,
+    ) -> Option<std::collections::HashMap<String, Folded>> {
+        match self {
+            Folder::Js(_) => None,
+            Folder::Php(f) => Some(f.scope_at(node)).filter(|s| !s.is_empty()),
+        }
+    }
+
     /// The canonical name of the function a callee expression (or a call) resolves to.
     pub fn callee(&self, node: Node<'a>) -> Option<String> {
         match self {

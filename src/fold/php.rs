@@ -74,7 +74,28 @@ pub struct PhpFolder<'a> {
     ctx_cursor: RefCell<Option<(usize, HashMap<String, Folded>)>>,
     /// The root's top-level statements, in order (found lazily).
     top_level: RefCell<Option<Vec<Node<'a>>>>,
+    /// Variables of the code that `eval`s this unit, where it does (see [`with_caller_scope`]).
+    inherited: HashMap<String, Folded>,
 }
+
+thread_local! {
+    /// The caller's variables for the next folder created on this thread (a decoded payload
+    /// about to be scanned as a nested unit).
+    static CALLER_SCOPE: RefCell<Option<HashMap<String, Folded>>> = const { RefCell::new(None) };
+}
+
+/// Runs `scan` with `scope` as the variables visible to the first PHP folder it creates:
+/// `eval`'d code runs in the caller's scope, so a decoded layer can use names and keys the
+/// outer layer set up (`$f = 'sys'.'tem'; eval(base64_decode('…$f($x)…'))`).
+pub fn with_caller_scope<R>(scope: HashMap<String, Folded>, scan: impl FnOnce() -> R) -> R {
+    CALLER_SCOPE.with(|c| *c.borrow_mut() = Some(scope));
+    let out = scan();
+    CALLER_SCOPE.with(|c| *c.borrow_mut() = None);
+    out
+}
+
+/// Largest caller scope handed to a nested layer (sum of string bytes).
+const CALLER_SCOPE_BYTES: usize = 1 << 20;
 
 /// Remembered concatenation prefixes per folder: enough for every chain of ordinary code,
 /// bounded for 100 KB payloads built from thousands of pieces.
@@ -93,6 +114,9 @@ impl<'a> PhpFolder<'a> {
             prefix_bytes: Cell::new(0),
             ctx_cursor: RefCell::new(None),
             top_level: RefCell::new(None),
+            inherited: CALLER_SCOPE
+                .with(|c| c.borrow_mut().take())
+                .unwrap_or_default(),
         };
         f.collect_vars();
         f.collect_functions();
@@ -729,6 +753,39 @@ impl<'a> PhpFolder<'a> {
     /// Folds `node` with the variables as they are when its top-level statement runs: straight-line
     /// code that builds names and payloads piece by piece (`$f = "g"; $f .= "zinflate";`, FOPO)
     /// has no constant bindings, but a walk over the statements before it knows every value.
+    /// The index of `node`'s top-level statement among the root's, unless `node` is inside a
+    /// function body.
+    fn top_level_index(&self, node: Node<'a>) -> Option<usize> {
+        let mut stmt = node;
+        while let Some(p) = stmt.parent() {
+            if p.kind() == "program" {
+                break;
+            }
+            if matches!(
+                p.kind(),
+                "function_definition"
+                    | "method_declaration"
+                    | "anonymous_function"
+                    | "arrow_function"
+            ) {
+                return None;
+            }
+            stmt = p;
+        }
+        let program = stmt.parent()?;
+        if program != self.root {
+            return None;
+        }
+        let mut top = self.top_level.borrow_mut();
+        let top = top.get_or_insert_with(|| {
+            let mut c = program.walk();
+            program.named_children(&mut c).collect()
+        });
+        top.binary_search_by_key(&stmt.start_byte(), |n| n.start_byte())
+            .ok()
+            .filter(|&i| top[i] == stmt)
+    }
+
     pub fn value_in_context(&self, node: Node<'a>) -> Option<Folded> {
         if self.context.borrow().is_some() {
             return None;
@@ -769,7 +826,7 @@ impl<'a> PhpFolder<'a> {
         // instead of replaying every statement before (linear, not quadratic, in the file).
         let (mut done, mut env) = match self.ctx_cursor.take() {
             Some((k, env)) if k <= index && program == self.root => (k, env),
-            _ => (0, HashMap::new()),
+            _ => (0, self.inherited.clone()),
         };
         let mut cursor = program.walk();
         for s in program
@@ -790,6 +847,33 @@ impl<'a> PhpFolder<'a> {
             *self.ctx_cursor.borrow_mut() = Some((done, env));
         }
         out
+    }
+
+    /// The top-level variables known where `node` runs (for the scope of code it `eval`s):
+    /// empty inside function bodies, or when the values are too large to hand on.
+    pub fn scope_at(&self, node: Node<'a>) -> HashMap<String, Folded> {
+        let mut scope = HashMap::new();
+        let Some(index) = self.top_level_index(node) else {
+            return scope;
+        };
+        // Brings the cursor to `index` (its value is not needed).
+        let _ = self.value_in_context(node);
+        if let Some((_, env)) = self
+            .ctx_cursor
+            .borrow()
+            .as_ref()
+            .filter(|(k, _)| *k == index)
+        {
+            let mut size = 0usize;
+            for (k, v) in env {
+                size += v.as_bytes().map_or(16, <[u8]>::len);
+                if size > CALLER_SCOPE_BYTES {
+                    return HashMap::new();
+                }
+                scope.insert(k.clone(), v.clone());
+            }
+        }
+        scope
     }
 
     /// One top-level statement's effect on the variables known in context: `$v = …` and
@@ -930,6 +1014,12 @@ impl<'a> PhpFolder<'a> {
                 let name = self.var_name(node)?;
                 if let Some(env) = self.context.borrow().as_ref() {
                     if let Some(v) = env.get(&name) {
+                        return Some(v.clone());
+                    }
+                }
+                if self.context.borrow().is_none() && !self.vars.contains_key(&name) {
+                    // Never assigned here: code run by `eval` sees the caller's variables.
+                    if let Some(v) = self.inherited.get(&name) {
                         return Some(v.clone());
                     }
                 }
@@ -1805,6 +1895,46 @@ eval(g(array('a' => 'ec', 'skip' => 'XX', 'b' => 'ho 2;', 'stop' => 'YY', 'c' =>
         let src =
             r#"<?php $a = "base64"; $a .= "_decode"; $n = 'a'; eval($$n("ZWNobyA0Ow==")); $a = 1;"#;
         assert_eq!(fold_eval_arg(src).0.as_deref(), Some(&b"echo 4;"[..]));
+    }
+
+    #[test]
+    fn caller_scope_is_visible_to_the_next_folder_only() {
+        let outer =
+            r#"<?php $f = "sys"; $f .= "tem"; eval(base64_decode("JGYoJGMpOw==")); $f = 1;"#;
+        let tree =
+            crate::parse::parse(Lang::Php, outer.as_bytes(), None, Duration::from_secs(5)).unwrap();
+        let budget = Budget::new(Limits::default());
+        let folder = PhpFolder::new(tree.root_node(), outer.as_bytes(), &budget);
+        let mut eval_arg = None;
+        preorder(tree.root_node(), |n| {
+            if n.kind() == "function_call_expression"
+                && folder.callee_name(n).as_deref() == Some("eval")
+            {
+                eval_arg = n.child_by_field_name("arguments");
+            }
+            true
+        });
+        let scope = folder.scope_at(eval_arg.unwrap());
+        assert_eq!(
+            scope.get("f").and_then(|v| v.to_text()).as_deref(),
+            Some(&b"system"[..])
+        );
+        // The decoded layer `$f($c);` resolves `$f` through the caller's scope.
+        let inner = "<?php $f($c);";
+        let tree =
+            crate::parse::parse(Lang::Php, inner.as_bytes(), None, Duration::from_secs(5)).unwrap();
+        let call = tree
+            .root_node()
+            .named_child(1)
+            .unwrap()
+            .named_child(0)
+            .unwrap();
+        with_caller_scope(scope, || {
+            let nested = PhpFolder::new(tree.root_node(), inner.as_bytes(), &budget);
+            assert_eq!(nested.callee_name(call).as_deref(), Some("system"));
+            let again = PhpFolder::new(tree.root_node(), inner.as_bytes(), &budget);
+            assert_eq!(again.callee_name(call), None);
+        });
     }
 
     #[test]
