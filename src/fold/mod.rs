@@ -21,14 +21,14 @@ use crate::lang::Lang;
 /// The folder for one syntax tree, whichever the language.
 pub enum Folder<'a> {
     Js(js::JsFolder<'a>),
-    Php(php::PhpFolder<'a>),
+    Php(Box<php::PhpFolder<'a>>),
 }
 
 impl<'a> Folder<'a> {
     pub fn new(lang: Lang, root: Node<'a>, src: &'a [u8], budget: &'a Budget) -> Self {
         match lang {
             Lang::Javascript => Folder::Js(js::JsFolder::new(root, src, budget)),
-            Lang::Php => Folder::Php(php::PhpFolder::new(root, src, budget)),
+            Lang::Php => Folder::Php(Box::new(php::PhpFolder::new(root, src, budget))),
         }
     }
 
@@ -38,7 +38,18 @@ impl<'a> Folder<'a> {
     pub fn value(&self, node: Node<'a>) -> Option<Folded> {
         match self {
             Folder::Js(f) => f.value(node),
-            Folder::Php(f) => f.value(node).or_else(|| f.value_in_context(node)),
+            Folder::Php(f) => f.value(node).or_else(|| {
+                // Names, keys and arguments, not long concatenations: folding a chain in
+                // context caches nothing, and rules ask about every link of it.
+                let mut inner = node;
+                while matches!(inner.kind(), "argument" | "parenthesized_expression") {
+                    inner = inner.named_child(inner.named_child_count().checked_sub(1)? as u32)?;
+                }
+                if inner.kind() == "binary_expression" {
+                    return None;
+                }
+                f.value_in_context(node)
+            }),
         }
     }
 

@@ -1205,17 +1205,20 @@ impl<'a> PhpFolder<'a> {
                 .map_or(0, <[u8]>::len);
             acc = match (acc, bin.child_by_field_name("right")) {
                 (Some(l), Some(r)) => self.fold(r, d).and_then(|v| {
-                    let mut bytes = l.to_text()?;
                     let add = v.to_text()?;
                     if !self.budget.take_decoded(add.len()) {
                         return None;
                     }
+                    // Append in place: copying the growing left side at every piece is
+                    // quadratic when the chain is folded in context (nothing cached).
+                    let mut out = Folded::str(Vec::new()).with_provenance_of(&l);
+                    let mut bytes = match l.value {
+                        Value::Str(s) => s,
+                        other => Folded::plain(other).to_text()?,
+                    };
                     bytes.extend(add);
-                    Some(
-                        Folded::str(bytes)
-                            .with_provenance_of(&l)
-                            .with_provenance_of(&v),
-                    )
+                    out.value = Value::Str(bytes);
+                    Some(out.with_provenance_of(&v))
                 }),
                 _ => None,
             };
