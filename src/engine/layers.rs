@@ -56,10 +56,16 @@ pub(super) fn scan_payloads(
         let Some(kind) = sniff_payload(bytes, unit.lang) else {
             continue;
         };
-        // Depth is counted in quarters of a layer: a thin eval wrapper (FOPO nests eight or
-        // more of them around the real code) costs one quarter, any other layer a whole one.
+        // Depth is counted in quarters of a layer: a thin eval wrapper around a decompressed
+        // payload (FOPO nests eight or more of them around the real code) costs one quarter,
+        // any other layer a whole one. Decompression keeps such chains small; plain base64
+        // onions grow by a third per layer and keep the full cost.
+        let decompressed = value
+            .decoders
+            .iter()
+            .any(|d| matches!(*d, "gzinflate" | "gzuncompress" | "gzdecode"));
         let cost = match kind {
-            PayloadKind::Code(Lang::Php) if thin_wrapper(bytes) => 1,
+            PayloadKind::Code(Lang::Php) if decompressed && thin_wrapper(bytes) => 1,
             _ => QUARTERS,
         };
         if depth + cost > budget.limits.max_layer_depth.saturating_mul(QUARTERS) {

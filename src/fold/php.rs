@@ -787,6 +787,12 @@ impl<'a> PhpFolder<'a> {
     }
 
     pub fn value_in_context(&self, node: Node<'a>) -> Option<Folded> {
+        self.in_context(node, true)
+    }
+
+    /// Brings the environment up to `node`'s top-level statement, then folds `node` in it
+    /// (when `fold` is set).
+    fn in_context(&self, node: Node<'a>, fold: bool) -> Option<Folded> {
         if self.context.borrow().is_some() {
             return None;
         }
@@ -840,9 +846,13 @@ impl<'a> PhpFolder<'a> {
             done += 1;
             self.apply_top_level(s, &mut env);
         }
-        *self.context.borrow_mut() = Some(env);
-        let out = self.fold(node, 0);
-        let env = self.context.borrow_mut().take().unwrap_or_default();
+        let (out, env) = if fold {
+            *self.context.borrow_mut() = Some(env);
+            let out = self.fold(node, 0);
+            (out, self.context.borrow_mut().take().unwrap_or_default())
+        } else {
+            (None, env)
+        };
         if program == self.root && done == index {
             *self.ctx_cursor.borrow_mut() = Some((done, env));
         }
@@ -856,8 +866,9 @@ impl<'a> PhpFolder<'a> {
         let Some(index) = self.top_level_index(node) else {
             return scope;
         };
-        // Brings the cursor to `index` (its value is not needed).
-        let _ = self.value_in_context(node);
+        // Brings the cursor to `index` without folding `node` (a payload decoded twice would
+        // count twice against the decoded-bytes cap).
+        let _ = self.in_context(node, false);
         if let Some((_, env)) = self
             .ctx_cursor
             .borrow()
