@@ -5,10 +5,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use std::io::Write;
+
+use base64::Engine;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use skimlint::engine;
-use skimlint::fold::{Budget, Limits};
+use skimlint::fold::{walk_preorder, Budget, Folder, Limits};
 use skimlint::lang::Lang;
 use skimlint::rules::load_builtin_and;
 use skimlint::scan::{scan_paths, ScanOptions};
@@ -80,9 +83,137 @@ fn stages(c: &mut Criterion) {
     });
 }
 
+fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+fn deflate(b: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(b).unwrap();
+    e.finish().unwrap()
+}
+
+fn rot13(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'a'..='m' | 'A'..='M' => (c as u8 + 13) as char,
+            'n'..='z' | 'N'..='Z' => (c as u8 - 13) as char,
+            _ => c,
+        })
+        .collect()
+}
+
+/// About 100 KB of obfuscated PHP: escaped and piecewise names, chr() chains, a table-driven
+/// decoder over a 16 KB payload, three nested gzinflate/base64/str_rot13 wrappers, and plain
+/// code between them.
+fn obfuscated_php() -> Vec<u8> {
+    let plain = "class Acme_Model_Order { public function total($o) { $t = 0; foreach ($o->getItems() as $i) { $t += $i->getPrice() * $i->getQty(); } return $t; } }\n";
+    let mut inner = plain.repeat(40);
+    for _ in 0..3 {
+        let blob = rot13(&b64(&deflate(inner.as_bytes())));
+        inner = format!(
+            "$a = \"\\x67z\"; $a .= \"\\151nflate\"; $b = \"\\142ase64_\"; $b .= \"decode\"; @eval($a($b(str_rot13(\"{blob}\"))));\n"
+        );
+    }
+    let mut out = String::from("<?php\n");
+    out.push_str(&inner);
+    // Table-driven decoder: a keyed map applied to every character, then base64.
+    let payload = b64(plain.repeat(90).as_bytes());
+    let swapped: String = payload
+        .chars()
+        .map(|c| match c {
+            'A' => 'q',
+            'q' => 'A',
+            'e' => 'Z',
+            'Z' => 'e',
+            _ => c,
+        })
+        .collect();
+    out.push_str("function t($s, $m) { $o = ''; for ($i = 0; $i < strlen($s); $i++) { $o .= isset($m[$s[$i]]) ? $m[$s[$i]] : $s[$i]; } $d = \"base64_decode\"; return $d($o); }\n");
+    let pieces: Vec<String> = swapped
+        .as_bytes()
+        .chunks(76)
+        .map(|c| format!("'{}'", String::from_utf8_lossy(c)))
+        .collect();
+    out.push_str(&format!(
+        "$p = {};\n$m = array('q' => 'A', 'A' => 'q', 'Z' => 'e', 'e' => 'Z');\neval(t($p, $m));\n",
+        pieces.join(".\n")
+    ));
+    for i in 0..300 {
+        out.push_str(&format!(
+            "$n{i} = chr(115) . chr(121) . \"\\x73\" . \"te\" . 'm'; $k{i} = \"\\142\\x61se64_decode\"; echo $k{i}('aGVsbG8=');\n"
+        ));
+        out.push_str(plain);
+    }
+    out.into_bytes()
+}
+
+/// About 100 KB of obfuscated JavaScript: an `_0x` string array with a rotation, computed
+/// members, fromCharCode, atob and concatenation, between ordinary modules.
+fn obfuscated_js() -> Vec<u8> {
+    let module = "define(['jquery'], function ($) { 'use strict'; return function (c, el) { $(el).on('click', function () { $.ajax({url: c.url, data: {q: $(el).val()}}); }); }; });\n";
+    let mut out = String::from("var _0x1a2b=['\\x61\\x74\\x6f\\x62','\\x65\\x76\\x61\\x6c','\\x63\\x6f\\x6f\\x6b\\x69\\x65','\\x6c\\x6f\\x63\\x61\\x74\\x69\\x6f\\x6e'];(function(a,b){var f=function(n){while(--n){a['push'](a['shift']());}};f(++b);}(_0x1a2b,0x2));var _0x3c4d=function(a,b){a=a-0x0;var c=_0x1a2b[a];return c;};\n");
+    for i in 0..250 {
+        out.push_str(&format!(
+            "var s{i}=String.fromCharCode(104,101,108,108,111)+'{i}';window[_0x3c4d('0x1')];var u{i}=atob('aHR0cHM6Ly9leGFtcGxlLmNvbS8=')+s{i};document[_0x3c4d('0x0')];\n"
+        ));
+        out.push_str(module);
+    }
+    out.into_bytes()
+}
+
+/// What folding costs per byte of input: every call's callee name and every payload
+/// candidate's value, on a tree parsed beforehand (parse and rule matching excluded); then the
+/// whole file scan (parse, fold, nested layers, rules) for comparison.
+fn fold_cost(c: &mut Criterion) {
+    let rules = load_builtin_and(&[]).unwrap();
+    let inputs = [
+        ("php", Lang::Php, "obfuscated.php", obfuscated_php()),
+        ("js", Lang::Javascript, "obfuscated.js", obfuscated_js()),
+    ];
+    let mut group = c.benchmark_group("fold per byte (obfuscated)");
+    for (name, lang, file, src) in &inputs {
+        group.throughput(Throughput::Bytes(src.len() as u64));
+        let tree = skimlint::parse::parse(*lang, src, None, Duration::from_secs(5)).unwrap();
+        group.bench_function(
+            format!("fold only ({name}, {} KB)", src.len() / 1024),
+            |b| {
+                b.iter(|| {
+                    let budget = Budget::new(Limits::default());
+                    let folder = Folder::new(*lang, tree.root_node(), src, &budget);
+                    let mut known = 0usize;
+                    walk_preorder(tree.root_node(), |n| {
+                        if matches!(n.kind(), "call_expression" | "function_call_expression")
+                            && folder.callee(n).is_some()
+                        {
+                            known += 1;
+                        }
+                        true
+                    });
+                    for cand in folder.payload_candidates() {
+                        if folder.value(cand).is_some() {
+                            known += 1;
+                        }
+                    }
+                    assert!(budget.hits().is_empty(), "{:?}", budget.hits());
+                    known
+                })
+            },
+        );
+        let bytes = Arc::new(src.clone());
+        let path = PathBuf::from(file);
+        let u = units::extract(classify::classify(&path, &bytes), &bytes);
+        group.bench_function(
+            format!("fold+layers+match ({name}, {} KB)", src.len() / 1024),
+            |b| b.iter(|| engine::scan_file(&u, &rules, &Budget::new(Limits::default()))),
+        );
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
-    targets = stages
+    targets = stages, fold_cost
 }
 criterion_main!(benches);

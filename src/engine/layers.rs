@@ -39,6 +39,7 @@ pub(super) fn scan_payloads(
     depth: usize,
     out: &mut FileScan,
 ) {
+    let mut seen = std::collections::HashSet::new();
     for candidate in folder.payload_candidates() {
         if budget.out_of_time() {
             return;
@@ -55,7 +56,19 @@ pub(super) fn scan_payloads(
         let Some(kind) = sniff_payload(bytes, unit.lang) else {
             continue;
         };
-        if depth + 1 > budget.limits.max_layer_depth {
+        // Depth is counted in quarters of a layer: a thin eval wrapper around a decompressed
+        // payload (FOPO nests eight or more of them around the real code) costs one quarter,
+        // any other layer a whole one. Decompression keeps such chains small; plain base64
+        // onions grow by a third per layer and keep the full cost.
+        let decompressed = value
+            .decoders
+            .iter()
+            .any(|d| matches!(*d, "gzinflate" | "gzuncompress" | "gzdecode"));
+        let cost = match kind {
+            PayloadKind::Code(Lang::Php) if decompressed && thin_wrapper(bytes) => 1,
+            _ => QUARTERS,
+        };
+        if depth + cost > budget.limits.max_layer_depth.saturating_mul(QUARTERS) {
             budget.hit(LimitHit::LayerDepth);
             continue;
         }
@@ -66,8 +79,18 @@ pub(super) fn scan_payloads(
         }
         let nested_units = nested(kind, bytes);
         let mut inner = FileScan::default();
+        // Code run by `eval` sees the caller's variables.
+        let scope = match kind {
+            PayloadKind::Code(Lang::Php) => folder.caller_scope(candidate),
+            _ => None,
+        };
         for u in &nested_units.units {
-            scan_unit(u, rules, budget, depth + 1, &mut inner);
+            match scope.clone() {
+                Some(s) if u.lang == Lang::Php => crate::fold::php::with_caller_scope(s, || {
+                    scan_unit(u, rules, budget, depth + cost, &mut inner)
+                }),
+                _ => scan_unit(u, rules, budget, depth + cost, &mut inner),
+            }
         }
         super::scan_script_srcs(
             &nested_units.script_srcs,
@@ -99,10 +122,51 @@ pub(super) fn scan_payloads(
             hit.span = candidate.start_byte().saturating_sub(unit.prefix)
                 ..candidate.end_byte().saturating_sub(unit.prefix);
             hit.related.clear();
-            out.hits.push(hit);
+            // Both arms of `eval(check() ? decode(A) : decode(B))` usually hold the same code:
+            // one finding per rule, place and innermost line.
+            let innermost = hit
+                .layers
+                .last()
+                .map(|l| (l.position.line, l.excerpt.clone()));
+            let key = (hit.rule, hit.span.clone(), hit.message.clone(), innermost);
+            if seen.insert(key) {
+                out.hits.push(hit);
+            }
         }
         out.problems.extend(inner.problems);
     }
+}
+
+/// A nested layer costs this many units of depth; a thin wrapper costs one.
+const QUARTERS: usize = 4;
+
+/// Decoded PHP that is little more than string literals around an `eval`: at most 4 KB of
+/// code outside quotes (literal payloads, escaped names and `.=` pieces do not count).
+fn thin_wrapper(bytes: &[u8]) -> bool {
+    let mut code = Vec::with_capacity(4096);
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match quote {
+            Some(q) => {
+                if c == b'\\' {
+                    i += 1;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == b'"' || c == b'\'' => quote = Some(c),
+            None => {
+                if code.len() >= 4096 {
+                    return false;
+                }
+                code.push(c.to_ascii_lowercase());
+            }
+        }
+        i += 1;
+    }
+    crate::units::classify::memfind(&code, b"eval")
 }
 
 /// Units for a decoded payload.
@@ -202,5 +266,22 @@ impl Utf8Ok for Result<&str, std::str::Utf8Error> {
             Ok(_) => true,
             Err(e) => e.error_len().is_none(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thin_wrapper;
+
+    #[test]
+    fn thin_wrappers_are_literals_around_an_eval() {
+        let blob = "A".repeat(50_000);
+        let wrapper = format!(r#"$a="\x67z"; $a.="inflate"; @eval($a(base64_decode("{blob}")));"#);
+        assert!(thin_wrapper(wrapper.as_bytes()));
+        // No eval: not a wrapper, however short.
+        assert!(!thin_wrapper(b"$x = 'a'; echo $x;"));
+        // Real code around the eval costs a full layer.
+        let code = "$i = $i + 1; ".repeat(400) + "eval($c);";
+        assert!(!thin_wrapper(code.as_bytes()));
     }
 }

@@ -1446,7 +1446,7 @@ fn truthy(v: &Folded) -> bool {
         Value::Bool(b) => *b,
         Value::Num(n) => *n != 0.0 && !n.is_nan(),
         Value::Str(s) => !s.is_empty(),
-        Value::Arr(_) => true,
+        Value::Arr(_) | Value::Map(_) => true,
     }
 }
 

@@ -21,22 +21,35 @@ use crate::lang::Lang;
 /// The folder for one syntax tree, whichever the language.
 pub enum Folder<'a> {
     Js(js::JsFolder<'a>),
-    Php(php::PhpFolder<'a>),
+    Php(Box<php::PhpFolder<'a>>),
 }
 
 impl<'a> Folder<'a> {
     pub fn new(lang: Lang, root: Node<'a>, src: &'a [u8], budget: &'a Budget) -> Self {
         match lang {
             Lang::Javascript => Folder::Js(js::JsFolder::new(root, src, budget)),
-            Lang::Php => Folder::Php(php::PhpFolder::new(root, src, budget)),
+            Lang::Php => Folder::Php(Box::new(php::PhpFolder::new(root, src, budget))),
         }
     }
 
-    /// The statically known value of an expression, if any.
+    /// The statically known value of an expression, if any. In PHP, a variable that is written
+    /// more than once still has a value where straight-line top-level code has just set it
+    /// (`$f = substr($blob, 9, 12); $f(…); $f = 1;`): see `value_in_context`.
     pub fn value(&self, node: Node<'a>) -> Option<Folded> {
         match self {
             Folder::Js(f) => f.value(node),
-            Folder::Php(f) => f.value(node),
+            Folder::Php(f) => f.value(node).or_else(|| {
+                // Names, keys and arguments, not long concatenations: folding a chain in
+                // context caches nothing, and rules ask about every link of it.
+                let mut inner = node;
+                while matches!(inner.kind(), "argument" | "parenthesized_expression") {
+                    inner = inner.named_child(inner.named_child_count().checked_sub(1)? as u32)?;
+                }
+                if inner.kind() == "binary_expression" {
+                    return None;
+                }
+                f.value_in_context(node)
+            }),
         }
     }
 
@@ -85,6 +98,17 @@ impl<'a> Folder<'a> {
         match self {
             Folder::Js(f) => f.value_in_context(node),
             Folder::Php(f) => f.value_in_context(node),
+        }
+    }
+
+    /// PHP: the top-level variables known where `node` runs, for the scope of code it `eval`s.
+    pub fn caller_scope(
+        &self,
+        node: Node<'a>,
+    ) -> Option<std::collections::HashMap<String, Folded>> {
+        match self {
+            Folder::Js(_) => None,
+            Folder::Php(f) => Some(f.scope_at(node)).filter(|s| !s.is_empty()),
         }
     }
 

@@ -11,6 +11,9 @@ pub enum Value {
     Bool(bool),
     /// An array whose unknown elements are `None`.
     Arr(Vec<Option<Folded>>),
+    /// A PHP array with keys (`['a' => 'x', 5 => 'y']`), in insertion order; integer keys are
+    /// kept as their decimal text, as PHP normalises them.
+    Map(Vec<(Vec<u8>, Option<Folded>)>),
 }
 
 /// A value plus the decoders that produced it, outermost last, without repeats.
@@ -90,6 +93,7 @@ impl Folded {
                 }
                 Some(out)
             }
+            Value::Map(_) => None,
         }
     }
 
