@@ -113,6 +113,8 @@ impl<'a> JsFolder<'a> {
         let text = |n: Node<'a>| std::str::from_utf8(&src[n.byte_range()]).unwrap_or("");
         let mut writes: HashMap<&'a str, (usize, Option<Binding<'a>>)> = HashMap::new();
         let mut rotations = HashMap::new();
+        let mut aliases: Vec<(&'a str, Node<'a>)> = Vec::new();
+        let mut params: HashMap<&'a str, usize> = HashMap::new();
         let mut record = |name: &'a str, b: Option<Binding<'a>>| {
             let e = writes.entry(name).or_insert((0, None));
             e.0 += 1;
@@ -175,8 +177,14 @@ impl<'a> JsFolder<'a> {
                     if let Some((arr, count)) = rotation_idiom(n, src) {
                         rotations.insert(arr, count);
                     }
+                    iife_aliases(n, src, &mut aliases);
                 }
                 _ => {}
+            }
+            if is_function(n) {
+                for p in param_names(n) {
+                    *params.entry(text(p)).or_insert(0usize) += 1;
+                }
             }
             true
         });
@@ -191,6 +199,13 @@ impl<'a> JsFolder<'a> {
                 (name, b)
             })
             .collect();
+        // `(function ($, arr) { … })(jQuery, _0xarr)`: a parameter of an immediately called
+        // function stands for its argument, when no other function or assignment reuses the name.
+        for (param, arg) in aliases {
+            if params.get(param) == Some(&1) && !self.bindings.contains_key(param) {
+                self.bindings.insert(param, Binding::Const(arg));
+            }
+        }
     }
 
     /// Every (name, value) assignment in the tree, for flow predicates.
@@ -251,6 +266,23 @@ impl<'a> JsFolder<'a> {
             if let (true, Some(arg)) = (CODE_SINKS.contains(&name.as_str()), sink_arg) {
                 out.push(arg);
                 return false;
+            }
+            // What a code sink runs, when it folds as a whole (`eval('\x76ar…')`,
+            // `eval("…".replace(/./g, fn))`); otherwise decoder calls inside are found below.
+            let first = n
+                .child_by_field_name("arguments")
+                .and_then(|a| a.named_child(0))
+                .filter(|a| !is_function(*a) && a.kind() != "identifier");
+            if let (true, Some(arg)) = (CODE_SINKS.contains(&name.as_str()), first) {
+                let is_decoder_call = arg.kind() == "call_expression"
+                    && arg
+                        .child_by_field_name("function")
+                        .and_then(|f| self.callee_name(f))
+                        .is_some_and(|c| DECODER_CALLS.contains(&c.as_str()));
+                if !is_decoder_call && self.value(arg).is_some_and(|v| v.as_bytes().is_some()) {
+                    out.push(arg);
+                    return false;
+                }
             }
             let is_candidate = DECODER_CALLS.contains(&name.as_str())
                 || self.packer_args(n).is_some()
@@ -651,8 +683,9 @@ impl<'a> JsFolder<'a> {
             if method == "text" && object.kind() == "call_expression" {
                 let inner = object.child_by_field_name("function");
                 let is_html = inner
-                    .and_then(|f| f.child_by_field_name("property"))
-                    .is_some_and(|p| self.text(p) == "html");
+                    .filter(|f| matches!(f.kind(), "member_expression" | "subscript_expression"))
+                    .and_then(|f| self.member_key(f, env, d))
+                    .is_some_and(|k| k == "html");
                 let arg = object
                     .child_by_field_name("arguments")
                     .and_then(|a| a.named_child(0));
@@ -691,6 +724,24 @@ impl<'a> JsFolder<'a> {
                     return Some(f);
                 }
             }
+            // `s.replace(/./g, function (c) { … })`: a pure callback per match.
+            if matches!(method.as_str(), "replace" | "replaceAll") {
+                let cb = arg_nodes.get(1).and_then(|cb| match self.binding_of(*cb) {
+                    Some(Binding::Function(f)) => Some(f),
+                    _ => is_function(*cb).then_some(*cb),
+                });
+                if let (Value::Str(s), Some(cb), Some(pat)) = (&recv.value, cb, arg_nodes.first()) {
+                    return self.replace_with_callback(
+                        &recv,
+                        s,
+                        *pat,
+                        cb,
+                        method == "replaceAll",
+                        env,
+                        d,
+                    );
+                }
+            }
             let args: Vec<Option<Folded>> =
                 arg_nodes.iter().map(|a| self.fold(*a, env, d)).collect();
             return self.method(recv, &method, &args, arg_nodes.first().copied());
@@ -716,6 +767,64 @@ impl<'a> JsFolder<'a> {
         };
         let args: Vec<Option<Folded>> = arg_nodes.iter().map(|a| self.fold(*a, env, d)).collect();
         self.apply(func, args, d)
+    }
+
+    /// `s.replace(pattern, callback)` with a pure callback, called once per match with the
+    /// match, its groups and its offset. Every call is paid for from the step budget.
+    #[allow(clippy::too_many_arguments)]
+    fn replace_with_callback(
+        &self,
+        recv: &Folded,
+        s: &[u8],
+        pattern: Node<'a>,
+        func: Node<'a>,
+        all: bool,
+        env: &mut Env,
+        d: usize,
+    ) -> Option<Folded> {
+        let (re, global) = if pattern.kind() == "regex" {
+            let re_src = self.text(pattern.child_by_field_name("pattern")?);
+            let flags = pattern
+                .child_by_field_name("flags")
+                .map(|f| self.text(f))
+                .unwrap_or("");
+            let re = regex::bytes::RegexBuilder::new(re_src)
+                .case_insensitive(flags.contains('i'))
+                .size_limit(1 << 20)
+                .build()
+                .ok()?;
+            (re, flags.contains('g'))
+        } else {
+            let lit = self.fold(pattern, env, d)?.to_text()?;
+            let lit = String::from_utf8(lit).ok()?;
+            (regex::bytes::Regex::new(&regex::escape(&lit)).ok()?, all)
+        };
+        let mut out = Vec::with_capacity(s.len());
+        let mut prov = recv.clone();
+        let mut at = 0;
+        for caps in re.captures_iter(s) {
+            let m = caps.get(0)?;
+            out.extend_from_slice(&s[at..m.start()]);
+            let mut args: Vec<Option<Folded>> = caps
+                .iter()
+                .map(|g| g.map(|g| Folded::str(g.as_bytes())))
+                .collect();
+            args.push(Some(Folded::num(m.start() as f64)));
+            let v = self.apply(func, args, d + 1)?;
+            let text = v.to_text()?;
+            if !self.budget.take_decoded(text.len()) {
+                return None;
+            }
+            out.extend(text);
+            prov = prov.with_provenance_of(&v);
+            at = m.end();
+            if !global {
+                break;
+            }
+        }
+        out.extend_from_slice(&s[at..]);
+        prov.value = Value::Str(out);
+        Some(prov)
     }
 
     /// Calls of globals with a known meaning.
@@ -783,7 +892,10 @@ impl<'a> JsFolder<'a> {
                     .ok()
                     .map(|n| Folded::num(n as f64))
             }
-            "String" => Some(Folded::str(arg(0, env)?.to_text()?)),
+            "String" => {
+                let v = arg(0, env)?;
+                Some(Folded::str(v.to_text()?).with_provenance_of(&v))
+            }
             "Number" => Some(Folded::num(arg(0, env)?.as_num()?)),
             _ => None,
         }
@@ -908,6 +1020,28 @@ impl<'a> JsFolder<'a> {
                 let i = arg(0).map_or(Some(0.0), |a| a.as_num())? as usize;
                 let c = js_code_at(s, i)?;
                 out(Value::Num(c as f64))
+            }
+            (Value::Str(s), "indexOf" | "lastIndexOf") => {
+                let needle = text_arg(0)?;
+                let pos = if method == "indexOf" {
+                    memchr::memmem::find(s, &needle)
+                } else {
+                    memchr::memmem::rfind(s, &needle)
+                };
+                let n = match pos {
+                    // Character offsets: count UTF-8 lead bytes before the match.
+                    Some(p) => s[..p].iter().filter(|&&b| (b & 0xC0) != 0x80).count() as f64,
+                    None => -1.0,
+                };
+                out(Value::Num(n))
+            }
+            (Value::Arr(items), "indexOf") => {
+                let needle = arg(0)?;
+                let n = items
+                    .iter()
+                    .position(|i| i.as_ref().is_some_and(|i| i.value == needle.value))
+                    .map_or(-1.0, |p| p as f64);
+                out(Value::Num(n))
             }
             (Value::Str(s), "charAt") => {
                 let i = arg(0).map_or(Some(0.0), |a| a.as_num())? as usize;
@@ -1392,6 +1526,61 @@ fn is_function(n: Node) -> bool {
         n.kind(),
         "function_expression" | "arrow_function" | "function_declaration" | "function"
     )
+}
+
+/// The identifier parameters of a function (destructuring and defaults are skipped).
+fn param_names(func: Node) -> Vec<Node> {
+    if let Some(p) = func.child_by_field_name("parameter") {
+        return vec![p]
+            .into_iter()
+            .filter(|p| p.kind() == "identifier")
+            .collect();
+    }
+    let Some(params) = func.child_by_field_name("parameters") else {
+        return Vec::new();
+    };
+    params
+        .named_children(&mut params.walk())
+        .filter(|p| p.kind() == "identifier")
+        .collect()
+}
+
+/// Parameter → argument pairs of an immediately invoked function whose arguments are names.
+fn iife_aliases<'a>(call: Node<'a>, src: &'a [u8], out: &mut Vec<(&'a str, Node<'a>)>) {
+    let Some(mut func) = call.child_by_field_name("function") else {
+        return;
+    };
+    while func.kind() == "parenthesized_expression" {
+        match func.named_child(0) {
+            Some(f) => func = f,
+            None => return,
+        }
+    }
+    if !matches!(func.kind(), "function_expression" | "arrow_function") {
+        return;
+    }
+    let Some(args) = call.child_by_field_name("arguments") else {
+        return;
+    };
+    let text = |n: Node<'a>| std::str::from_utf8(&src[n.byte_range()]).unwrap_or("");
+    let params = func
+        .child_by_field_name("parameters")
+        .map(|p| p.named_children(&mut p.walk()).collect::<Vec<_>>())
+        .or_else(|| func.child_by_field_name("parameter").map(|p| vec![p]))
+        .unwrap_or_default();
+    let args: Vec<Node<'a>> = args.named_children(&mut args.walk()).collect();
+    for (p, a) in params.into_iter().zip(args) {
+        let mut root = a;
+        while let Some(o) = root.child_by_field_name("object") {
+            root = o;
+        }
+        if p.kind() == "identifier"
+            && matches!(a.kind(), "identifier" | "member_expression")
+            && text(p) != text(root)
+        {
+            out.push((text(p), a));
+        }
+    }
 }
 
 /// Recognises the obfuscator's rotation IIFE: `(function(a, n){ ... a.push(a.shift()) ... })(ARR, N)`.
