@@ -467,17 +467,78 @@ impl<'a> JsFolder<'a> {
             if let Some((name, value)) = pair {
                 let key = match name.kind() {
                     "identifier" => Some(self.text(name).to_string()),
-                    // `obj.prop = v` taints `obj`, and `obj.prop` itself.
+                    // `obj.prop = v` taints `obj.prop` itself, and `obj` (below).
                     "member_expression" | "subscript_expression" => self.callee_name(name),
                     _ => None,
                 };
                 if let Some(k) = key {
                     out.push((k, value));
                 }
+                if let Some(root) = self.container_root(name) {
+                    out.push((root, value));
+                }
+            }
+            // `data.push(v)`, `form.append("cc", v)`, `params.set("n", v)` fill a container.
+            if n.kind() == "call_expression" {
+                let callee = n.child_by_field_name("function");
+                let method = callee
+                    .filter(|c| c.kind() == "member_expression")
+                    .and_then(|c| c.child_by_field_name("property"))
+                    .map(|p| self.text(p));
+                if let (Some("push" | "unshift" | "append" | "set" | "add"), Some(args)) =
+                    (method, n.child_by_field_name("arguments"))
+                {
+                    if let Some(root) = callee.and_then(|c| {
+                        c.child_by_field_name("object")
+                            .and_then(|o| self.container_root_of(o))
+                    }) {
+                        out.push((root, args));
+                    }
+                }
             }
             true
         });
         out
+    }
+
+    /// The local object a member write fills: `info` for `info.num = v` or `info["n"][0] = v`.
+    /// Not for host objects (`document.cookie = v` does not make all of `document` data).
+    fn container_root(&self, target: Node<'a>) -> Option<String> {
+        if !matches!(target.kind(), "member_expression" | "subscript_expression") {
+            return None;
+        }
+        self.container_root_of(target.child_by_field_name("object")?)
+    }
+
+    fn container_root_of(&self, mut obj: Node<'a>) -> Option<String> {
+        for _ in 0..32 {
+            match obj.kind() {
+                "member_expression" | "subscript_expression" => {
+                    obj = obj.child_by_field_name("object")?;
+                }
+                "identifier" => {
+                    let name = self.text(obj);
+                    const HOST: &[&str] = &[
+                        "document",
+                        "navigator",
+                        "location",
+                        "localStorage",
+                        "sessionStorage",
+                        "console",
+                        "jQuery",
+                        "$",
+                        "Math",
+                        "JSON",
+                        "Object",
+                        "Array",
+                    ];
+                    let global = GLOBAL_OBJECTS.contains(&name) || HOST.contains(&name);
+                    return (!global).then(|| name.to_string());
+                }
+                _ => return None,
+            }
+        }
+        None
     }
 
     /// Decoder calls and packers, outermost first; nested ones are found again when the outer
