@@ -563,20 +563,22 @@ impl<'a> JsFolder<'a> {
             };
             let name = self.callee_name(callee).unwrap_or_default();
             // What a code sink runs, when it is a variable: folded in context by the caller.
-            let sink_arg = n
-                .child_by_field_name("arguments")
-                .and_then(|a| a.named_child(0))
-                .filter(|a| a.kind() == "identifier");
+            // `Function(arg1, …, body)`: the body is the last argument.
+            let code_arg = n.child_by_field_name("arguments").and_then(|a| {
+                if name == "Function" {
+                    a.named_child(a.named_child_count().checked_sub(1)? as u32)
+                } else {
+                    a.named_child(0)
+                }
+            });
+            let sink_arg = code_arg.filter(|a| a.kind() == "identifier");
             if let (true, Some(arg)) = (CODE_SINKS.contains(&name.as_str()), sink_arg) {
                 out.push(arg);
                 return false;
             }
             // What a code sink runs, when it folds as a whole (`eval('\x76ar…')`,
             // `eval("…".replace(/./g, fn))`); otherwise decoder calls inside are found below.
-            let first = n
-                .child_by_field_name("arguments")
-                .and_then(|a| a.named_child(0))
-                .filter(|a| !is_function(*a) && a.kind() != "identifier");
+            let first = code_arg.filter(|a| !is_function(*a) && a.kind() != "identifier");
             if let (true, Some(arg)) = (CODE_SINKS.contains(&name.as_str()), first) {
                 let is_decoder_call = arg.kind() == "call_expression"
                     && arg
@@ -933,25 +935,16 @@ impl<'a> JsFolder<'a> {
     fn fold_member(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
         let object = node.child_by_field_name("object")?;
         let key = self.member_key(node, env, d)?;
+        // A local variable is read in place: cloning a long string or array at every `a[i]`
+        // of a decoding loop would make the loop quadratic.
+        if object.kind() == "identifier" {
+            if let Some(Some(local)) = env.get(self.text(object)) {
+                return member_of(local, &key);
+            }
+        }
         // Globals spelled as members (`window.atob` is not a value; `Math.PI` is not needed).
         let obj = self.fold(object, env, d)?;
-        if key == "length" {
-            let n = match &obj.value {
-                Value::Str(s) => js_len(s),
-                Value::Arr(a) => a.len(),
-                _ => return None,
-            };
-            return Some(Folded::num(n as f64).with_provenance_of(&obj));
-        }
-        let index: usize = key.parse().ok()?;
-        match &obj.value {
-            Value::Arr(items) => items.get(index)?.clone(),
-            Value::Str(s) => {
-                let c = js_char_at(s, index)?;
-                Some(Folded::str(c).with_provenance_of(&obj))
-            }
-            _ => None,
-        }
+        member_of(&obj, &key)
     }
 
     /// The property name of a member or subscript expression, folded when computed.
@@ -1019,6 +1012,26 @@ impl<'a> JsFolder<'a> {
                             .with_provenance_of(&v)
                             .via("html-entities"),
                     );
+                }
+            }
+            if matches!(method.as_str(), "charAt" | "charCodeAt") && object.kind() == "identifier" {
+                let index = match arg_nodes.first() {
+                    Some(a) => self.fold(*a, env, d)?.as_num()?,
+                    None => 0.0,
+                };
+                if let Some(Some(local)) = env.get(self.text(object)) {
+                    let Value::Str(s) = &local.value else {
+                        return None;
+                    };
+                    if index < 0.0 || index.fract() != 0.0 {
+                        return None;
+                    }
+                    let v = if method == "charAt" {
+                        Value::Str(js_char_at(s, index as usize).unwrap_or_default())
+                    } else {
+                        Value::Num(js_code_at(s, index as usize)? as f64)
+                    };
+                    return Some(Folded::plain(v).with_provenance_of(local));
                 }
             }
             let recv = self.fold(object, env, d)?;
@@ -1414,8 +1427,25 @@ impl<'a> JsFolder<'a> {
         }
     }
 
-    /// Evaluates a function body with bound arguments (a pure subset; anything else aborts).
+    /// Evaluates a function body with bound arguments. A string result that none of the
+    /// arguments spelled out is marked as decoded by a `custom` routine.
     fn apply(&self, func: Node<'a>, args: Vec<Option<Folded>>, d: usize) -> Option<Folded> {
+        let inputs: Vec<Vec<u8>> = args
+            .iter()
+            .flatten()
+            .filter_map(|a| a.as_bytes().map(<[u8]>::to_vec))
+            .collect();
+        let out = self.apply_inner(func, args, d)?;
+        match out.as_bytes() {
+            Some(b) if b.len() >= 16 && !inputs.is_empty() && !inputs.iter().any(|i| i == b) => {
+                Some(out.via("custom"))
+            }
+            _ => Some(out),
+        }
+    }
+
+    /// Evaluates a function body with bound arguments (a pure subset; anything else aborts).
+    fn apply_inner(&self, func: Node<'a>, args: Vec<Option<Folded>>, d: usize) -> Option<Folded> {
         let params = func
             .child_by_field_name("parameters")
             .or_else(|| func.child_by_field_name("parameter"))?;
@@ -1583,6 +1613,44 @@ impl<'a> JsFolder<'a> {
                 ) else {
                     return false;
                 };
+                // `a[i] = v` on a local array (custom decoders shuffle arrays of characters).
+                if left.kind() == "subscript_expression" {
+                    let (Some(obj), Some(index)) = (
+                        left.child_by_field_name("object"),
+                        left.child_by_field_name("index"),
+                    ) else {
+                        return false;
+                    };
+                    if !local(obj, env) {
+                        return false;
+                    }
+                    let Some(i) = self.fold(index, env, d).and_then(|i| i.as_num()) else {
+                        return false;
+                    };
+                    let v = self.fold(right, env, d);
+                    let name = self.text(obj).to_string();
+                    let Some(Some(Folded {
+                        value: Value::Arr(items),
+                        ..
+                    })) = env.get_mut(&name)
+                    else {
+                        return false;
+                    };
+                    // Only writes inside the array or appending one past its end.
+                    if i < 0.0 || i.fract() != 0.0 || i as usize > items.len() {
+                        return false;
+                    }
+                    let i = i as usize;
+                    if i == items.len() {
+                        if !self.budget.take_decoded(1) {
+                            return false;
+                        }
+                        items.push(v);
+                    } else {
+                        items[i] = v;
+                    }
+                    return true;
+                }
                 if !local(left, env) {
                     return false;
                 }
@@ -1800,6 +1868,13 @@ impl<'a> JsFolder<'a> {
             "member_expression" | "subscript_expression" => {
                 let object = node.child_by_field_name("object")?;
                 let key = self.member_key(node, &mut Env::new(), d)?;
+                // Every function's `constructor` is `Function`.
+                if key == "constructor"
+                    && (is_function(object)
+                        || matches!(self.binding_of(object), Some(Binding::Function(_))))
+                {
+                    return Some("Function".into());
+                }
                 let obj = self.name_of(object, d).unwrap_or_else(|| "?".into());
                 if GLOBAL_OBJECTS.contains(&obj.as_str()) {
                     Some(key)
@@ -1848,6 +1923,27 @@ fn is_function(n: Node) -> bool {
         n.kind(),
         "function_expression" | "arrow_function" | "function_declaration" | "function"
     )
+}
+
+/// `obj.length`, `obj[i]` of a folded string or array.
+fn member_of(obj: &Folded, key: &str) -> Option<Folded> {
+    if key == "length" {
+        let n = match &obj.value {
+            Value::Str(s) => js_len(s),
+            Value::Arr(a) => a.len(),
+            _ => return None,
+        };
+        return Some(Folded::num(n as f64).with_provenance_of(obj));
+    }
+    let index: usize = key.parse().ok()?;
+    match &obj.value {
+        Value::Arr(items) => items.get(index)?.clone(),
+        Value::Str(s) => {
+            let c = js_char_at(s, index)?;
+            Some(Folded::str(c).with_provenance_of(obj))
+        }
+        _ => None,
+    }
 }
 
 /// The function of an immediately invoked function expression, `(function(){})()` or
