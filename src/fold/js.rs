@@ -612,9 +612,19 @@ impl<'a> JsFolder<'a> {
     /// often build their payload in globals (`m = ""; for (…) m += String.fromCharCode(…)`).
     /// Statements outside the subset are skipped, not fatal: this is for seeing, not for running.
     pub fn value_in_context(&self, node: Node<'a>) -> Option<Folded> {
+        // The statement list that holds `node`: the program, or the body of the innermost
+        // function around it (loaders often run inside an IIFE).
         let mut stmt = node;
+        let mut env = Env::new();
         while let Some(p) = stmt.parent() {
             if p.kind() == "program" {
+                break;
+            }
+            if p.kind() == "statement_block" && p.parent().is_some_and(is_function) {
+                // Parameters are unknown here, whatever a global of the same name holds.
+                for param in p.parent().map(param_names).unwrap_or_default() {
+                    env.insert(self.text(param).to_string(), None);
+                }
                 break;
             }
             if is_function(p) {
@@ -623,8 +633,7 @@ impl<'a> JsFolder<'a> {
             stmt = p;
         }
         let program = stmt.parent()?;
-        let mut env = Env::new();
-        // Every top-level assignment target is a local of this evaluation.
+        // Every assignment target of the list is a local of this evaluation.
         preorder(program, |n| {
             if is_function(n) {
                 return false;
@@ -1118,16 +1127,7 @@ impl<'a> JsFolder<'a> {
         d: usize,
     ) -> Option<Folded> {
         let (re, global) = if pattern.kind() == "regex" {
-            let re_src = self.text(pattern.child_by_field_name("pattern")?);
-            let flags = pattern
-                .child_by_field_name("flags")
-                .map(|f| self.text(f))
-                .unwrap_or("");
-            let re = regex::bytes::RegexBuilder::new(re_src)
-                .case_insensitive(flags.contains('i'))
-                .size_limit(1 << 20)
-                .build()
-                .ok()?;
+            let (re, flags) = self.js_regex(pattern)?;
             (re, flags.contains('g'))
         } else {
             let lit = self.fold(pattern, env, d)?.to_text()?;
@@ -1160,6 +1160,24 @@ impl<'a> JsFolder<'a> {
         out.extend_from_slice(&s[at..]);
         prov.value = Value::Str(out);
         Some(prov)
+    }
+
+    /// A JavaScript regex literal as a Rust regex, with its flags. `None` for what the regex
+    /// crate cannot express (backreferences, lookaround).
+    fn js_regex(&self, pattern: Node<'a>) -> Option<(regex::bytes::Regex, &'a str)> {
+        let src = self.text(pattern.child_by_field_name("pattern")?);
+        let flags = pattern
+            .child_by_field_name("flags")
+            .map(|f| self.text(f))
+            .unwrap_or("");
+        let re = regex::bytes::RegexBuilder::new(&js_regex_to_rust(src)?)
+            .case_insensitive(flags.contains('i'))
+            .multi_line(flags.contains('m'))
+            .dot_matches_new_line(flags.contains('s'))
+            .size_limit(1 << 20)
+            .build()
+            .ok()?;
+        Some((re, flags))
     }
 
     /// Calls of globals with a known meaning.
@@ -1256,6 +1274,12 @@ impl<'a> JsFolder<'a> {
             Some(f)
         };
         match (&recv.value, method) {
+            (Value::Str(s), "split") if first_arg.is_some_and(|a| a.kind() == "regex") => {
+                let (re, _) = self.js_regex(first_arg?)?;
+                let parts: Vec<Option<Folded>> =
+                    re.split(s).map(|p| Some(Folded::str(p.to_vec()))).collect();
+                out(Value::Arr(parts))
+            }
             (Value::Str(s), "split") => {
                 let sep = text_arg(0)?;
                 let parts: Vec<Option<Folded>> = if sep.is_empty() {
@@ -1311,16 +1335,7 @@ impl<'a> JsFolder<'a> {
                 let with = text_arg(1)?;
                 let pattern = first_arg?;
                 if pattern.kind() == "regex" {
-                    let re_src = self.text(pattern.child_by_field_name("pattern")?);
-                    let flags = pattern
-                        .child_by_field_name("flags")
-                        .map(|f| self.text(f))
-                        .unwrap_or("");
-                    let re = regex::bytes::RegexBuilder::new(re_src)
-                        .case_insensitive(flags.contains('i'))
-                        .size_limit(1 << 20)
-                        .build()
-                        .ok()?;
+                    let (re, flags) = self.js_regex(pattern)?;
                     let with = regex::bytes::NoExpand(&with);
                     let r = if flags.contains('g') {
                         re.replace_all(s, with)
@@ -1383,8 +1398,14 @@ impl<'a> JsFolder<'a> {
                 out(Value::Str(js_char_at(s, i).unwrap_or_default()))
             }
             (Value::Str(s), "substr" | "substring" | "slice") => {
-                let chars = js_chars(s);
-                let len = chars.len() as i64;
+                // ASCII (the usual case) is sliced in place: splitting into characters at every
+                // call made decoding loops over long strings allocation-bound.
+                let chars: Vec<Vec<u8>> = if s.is_ascii() {
+                    Vec::new()
+                } else {
+                    js_chars(s)
+                };
+                let len = if s.is_ascii() { s.len() } else { chars.len() } as i64;
                 let a = arg(0).map_or(Some(0.0), |a| a.as_num())? as i64;
                 let resolve = |v: i64| {
                     if v < 0 && method != "substring" {
@@ -1404,7 +1425,11 @@ impl<'a> JsFolder<'a> {
                 } else {
                     (start, end)
                 };
-                let piece: Vec<u8> = chars[start as usize..end.max(start) as usize].concat();
+                let piece: Vec<u8> = if s.is_ascii() {
+                    s[start as usize..end.max(start) as usize].to_vec()
+                } else {
+                    chars[start as usize..end.max(start) as usize].concat()
+                };
                 out(Value::Str(piece))
             }
             (Value::Str(s), "toLowerCase") => out(Value::Str(s.to_ascii_lowercase())),
@@ -1923,6 +1948,51 @@ fn is_function(n: Node) -> bool {
         n.kind(),
         "function_expression" | "arrow_function" | "function_declaration" | "function"
     )
+}
+
+/// Translates JavaScript regex syntax to the regex crate's: escaped punctuation becomes a hex
+/// escape (`\<`, `\>` and `\&` mean other things or nothing there), `\uXXXX` and `\u{…}` become
+/// `\x{…}`. Backreferences and lookaround have no equivalent: `None`.
+fn js_regex_to_rust(src: &str) -> Option<String> {
+    if src.contains("(?=") || src.contains("(?!") || src.contains("(?<") {
+        return None;
+    }
+    let mut out = String::with_capacity(src.len() + 8);
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let e = chars.next()?;
+        match e {
+            'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'b' | 'B' | 'n' | 'r' | 't' | 'f' => {
+                out.push('\\');
+                out.push(e);
+            }
+            'v' => out.push_str("\\x0B"),
+            '0' => out.push_str("\\x00"),
+            'x' => out.push_str("\\x"),
+            'u' => {
+                if chars.peek() == Some(&'{') {
+                    out.push_str("\\x");
+                } else {
+                    let hex: String = (0..4).filter_map(|_| chars.next()).collect();
+                    if hex.len() != 4 || !hex.chars().all(|h| h.is_ascii_hexdigit()) {
+                        return None;
+                    }
+                    out.push_str(&format!("\\x{{{hex}}}"));
+                }
+            }
+            '1'..='9' | 'c' | 'k' => return None,
+            e if e.is_ascii_punctuation() || e == ' ' => {
+                out.push_str(&format!("\\x{{{:X}}}", e as u32));
+            }
+            // An identity escape of a letter (`\q`) is that letter in JavaScript.
+            e => out.push(e),
+        }
+    }
+    Some(out)
 }
 
 /// `obj.length`, `obj[i]` of a folded string or array.
