@@ -1804,8 +1804,10 @@ impl<'a> JsFolder<'a> {
         if params.named_child_count() < 4 || func.byte_range().len() > MAX_IDIOM_FUNCTION_BYTES {
             return None;
         }
+        // `replace` itself may be hidden (`p[_0xab[4]](new RegExp(…))`); `RegExp` and the
+        // `while (c--)` countdown are the packer's skeleton.
         let body = self.text(func.child_by_field_name("body")?);
-        (body.contains("replace") && body.contains("RegExp"))
+        (body.contains("RegExp") && (body.contains("replace") || body.contains("while")))
             .then_some(call.child_by_field_name("arguments")?)
     }
 
