@@ -31,6 +31,8 @@ pub struct FlowIndex {
     names: Vec<(String, Range<usize>, usize)>,
     /// Assignments: the variable written and the span of the value.
     assignments: Vec<(Key, Range<usize>)>,
+    /// Assignment indexes by the variable written (for traces).
+    by_key: HashMap<Key, Vec<usize>>,
 }
 
 fn is_scope(kind: &str) -> bool {
@@ -139,6 +141,7 @@ impl FlowIndex {
             scopes,
             names,
             assignments: Vec::new(),
+            by_key: HashMap::new(),
         };
         let assignments = folder
             .assignments()
@@ -178,7 +181,12 @@ impl FlowIndex {
                 }
             }
         }
+        let mut by_key: HashMap<Key, Vec<usize>> = HashMap::new();
+        for (i, (k, _)) in assignments.iter().enumerate() {
+            by_key.entry(k.clone()).or_default().push(i);
+        }
         index.assignments = assignments;
+        index.by_key = by_key;
         index
     }
 
@@ -300,7 +308,8 @@ impl FlowIndex {
             });
         let mut fallback = None;
         for (name, key) in candidates.take(64) {
-            for (_, v) in self.assignments.iter().filter(|(k, _)| *k == key).take(64) {
+            let indexes = self.by_key.get(&key).map_or(&[][..], Vec::as_slice);
+            for v in indexes.iter().take(64).map(|&i| &self.assignments[i].1) {
                 if seen.iter().any(|(r, _)| r == v) || v == range {
                     continue;
                 }
