@@ -963,3 +963,33 @@ fn sarif_schema() -> Option<serde_json::Value> {
     }
     None
 }
+
+#[test]
+fn string_array_checksums_and_replace_callbacks_stay_within_the_step_budget() {
+    // An obfuscator.io-shaped string array of 60,000 items whose rotation checksum never
+    // matches (every rotation is tried, each costing budgeted steps), and a replace callback
+    // that loops for every character of a 200 KB string.
+    let dir = tree();
+    let items: Vec<String> = (0..60_000).map(|i| format!("'{i}abc'")).collect();
+    let terms: Vec<String> = (0..40)
+        .map(|i| format!("parseInt(A(0x{i:x}))/0x{:x}", i + 1))
+        .collect();
+    let checksum = format!(
+        "function F(){{var a=[{}];F=function(){{return a;}};return F();}}\
+         function G(i,k){{var a=F();return G=function(j,l){{j=j-0x0;var x=a[j];return x;}},G(i,k);}}\
+         (function(f,t){{var A=G,r=f();while(!![]){{try{{var c={};if(c===t)break;else r['push'](r['shift']());}}\
+         catch(e){{r['push'](r['shift']());}}}}}}(F,0x1));",
+        items.join(","),
+        terms.join("+")
+    );
+    std::fs::write(dir.path().join("checksum.js"), checksum).unwrap();
+    let replace = format!(
+        "eval(\"{}\".replace(/./g,function(c){{var s='';for(var k=0;k<500;k++){{s+=c;}}return s;}}));",
+        "x".repeat(200_000)
+    );
+    std::fs::write(dir.path().join("replace.js"), replace).unwrap();
+    scan(dir.path(), &[])
+        .kept_skimmer()
+        .warned("checksum.js", "step budget")
+        .warned("replace.js", "");
+}

@@ -31,6 +31,8 @@ pub struct FlowIndex {
     names: Vec<(String, Range<usize>, usize)>,
     /// Assignments: the variable written and the span of the value.
     assignments: Vec<(Key, Range<usize>)>,
+    /// Assignment indexes by the variable written (for traces).
+    by_key: HashMap<Key, Vec<usize>>,
 }
 
 fn is_scope(kind: &str) -> bool {
@@ -139,6 +141,7 @@ impl FlowIndex {
             scopes,
             names,
             assignments: Vec::new(),
+            by_key: HashMap::new(),
         };
         let assignments = folder
             .assignments()
@@ -178,7 +181,12 @@ impl FlowIndex {
                 }
             }
         }
+        let mut by_key: HashMap<Key, Vec<usize>> = HashMap::new();
+        for (i, (k, _)) in assignments.iter().enumerate() {
+            by_key.entry(k.clone()).or_default().push(i);
+        }
         index.assignments = assignments;
+        index.by_key = by_key;
         index
     }
 
@@ -235,23 +243,60 @@ impl FlowIndex {
             })
     }
 
-    /// The first tainted variable mentioned inside `range`, and where it was assigned: one step
-    /// of the trace shown for a flow finding.
-    pub fn step_into(
+    /// The path from a source to `range`, source first: each step is the value assigned to a
+    /// tainted variable that the next step (or the sink) mentions. At most `max_steps` steps,
+    /// never the same assignment twice; stops at a value that holds a source.
+    pub fn trace(
         &self,
         range: &Range<usize>,
         tainted: &HashSet<Key>,
         blocked: &[Range<usize>],
+        sources: &[Range<usize>],
+        max_steps: usize,
+    ) -> Vec<(Range<usize>, String)> {
+        let mut steps: Vec<(Range<usize>, String)> = Vec::new();
+        let mut at = range.clone();
+        let holds_source = |v: &Range<usize>| {
+            sources
+                .iter()
+                .find(|s| s.start >= v.start && s.end <= v.end)
+        };
+        for _ in 0..max_steps {
+            let Some((name, value)) = self.step_into_from(&at, tainted, blocked, sources, &steps)
+            else {
+                break;
+            };
+            steps.push((value.clone(), format!("flows through `{name}`")));
+            if let Some(s) = holds_source(&value) {
+                steps.push((s.clone(), "source".to_string()));
+                break;
+            }
+            at = value;
+        }
+        steps.reverse();
+        steps
+    }
+
+    /// The first tainted variable mentioned inside `range` and where it was assigned,
+    /// preferring an assignment whose value holds a source or mentions a tainted name, and
+    /// skipping values already on the trace.
+    fn step_into_from(
+        &self,
+        range: &Range<usize>,
+        tainted: &HashSet<Key>,
+        blocked: &[Range<usize>],
+        sources: &[Range<usize>],
+        seen: &[(Range<usize>, String)],
     ) -> Option<(String, Range<usize>)> {
         let start = self
             .names
             .partition_point(|(_, r, _)| r.start < range.start);
-        let (name, key) = self.names[start..]
+        let candidates = self.names[start..]
             .iter()
             .take_while(|(_, r, _)| r.start < range.end)
             .filter(|(_, r, _)| r.end <= range.end)
             .filter(|(_, r, _)| !blocked.iter().any(|b| r.start >= b.start && r.end <= b.end))
-            .find_map(|(name, _, scope)| {
+            .filter_map(|(name, _, scope)| {
                 let key = match self.lang {
                     Lang::Php => Some((*scope, name.clone())).filter(|k| tainted.contains(k)),
                     Lang::Javascript => self
@@ -260,13 +305,25 @@ impl FlowIndex {
                         .find(|k| tainted.contains(k)),
                 };
                 key.map(|k| (name.clone(), k))
-            })?;
-        let value = self
-            .assignments
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())?;
-        Some((name, value))
+            });
+        let mut fallback = None;
+        for (name, key) in candidates.take(64) {
+            let indexes = self.by_key.get(&key).map_or(&[][..], Vec::as_slice);
+            for v in indexes.iter().take(64).map(|&i| &self.assignments[i].1) {
+                if seen.iter().any(|(r, _)| r == v) || v == range {
+                    continue;
+                }
+                let useful = sources.iter().any(|s| s.start >= v.start && s.end <= v.end)
+                    || self.reaches(v, tainted, blocked);
+                if useful {
+                    return Some((name, v.clone()));
+                }
+                if fallback.is_none() {
+                    fallback = Some((name.clone(), v.clone()));
+                }
+            }
+        }
+        fallback
     }
 
     /// Variables (transitively) assigned from one of `source_spans`.

@@ -281,17 +281,9 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         if !flow.reaches(&range, tainted, &blocked) {
             return false;
         }
-        // A short trace: where the variable reaching the sink was assigned, and the source
-        // inside that assignment when there is one.
-        if let Some((name, value)) = flow.step_into(&range, tainted, &blocked) {
-            let mut trace = Vec::new();
-            if let Some(s) = source_spans
-                .iter()
-                .find(|s| s.start >= value.start && s.end <= value.end)
-            {
-                trace.push((s.clone(), "source".to_string()));
-            }
-            trace.push((value, format!("flows through `{name}`")));
+        // The trace: the source, then each assignment the data passes through to the sink.
+        let trace = flow.trace(&range, tainted, &blocked, &source_spans, 8);
+        if !trace.is_empty() {
             self.trace = trace;
         }
         true

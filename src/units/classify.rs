@@ -73,7 +73,18 @@ pub fn classify(path: &Path, bytes: &[u8]) -> FileKind {
         return FileKind::Php;
     }
     match ext {
-        "html" | "htm" | "xhtml" | "shtml" => return FileKind::Markup(Dialect::Html),
+        "html" | "htm" | "xhtml" | "shtml" => {
+            // Saved script that is not markup at all (no leading tag, no script/html element,
+            // JavaScript tokens): a skimmer kept under an .html name.
+            let starts_as_text = bytes
+                .iter()
+                .find(|c| !c.is_ascii_whitespace())
+                .is_some_and(|&c| c != b'<');
+            if starts_as_text && sniff(bytes) == FileKind::Javascript {
+                return FileKind::Javascript;
+            }
+            return FileKind::Markup(Dialect::Html);
+        }
         "liquid" => return FileKind::Markup(Dialect::Liquid),
         "twig" | "njk" => return FileKind::Markup(Dialect::Twig),
         "tpl" | "smarty" => return FileKind::Markup(Dialect::Smarty),

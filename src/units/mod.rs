@@ -99,6 +99,8 @@ pub fn extract(kind: FileKind, bytes: &Arc<Vec<u8>>) -> FileUnits {
         FileKind::Markup(dialect) => {
             let text = if dialect == template::Dialect::Escaped {
                 Arc::new(template::unescape_quotes(bytes))
+            } else if dialect == template::Dialect::Html && template::is_view_source(bytes) {
+                Arc::new(template::unview_source(bytes))
             } else if template::has_tags(bytes, dialect) {
                 Arc::new(template::blank_tags(bytes, dialect))
             } else {

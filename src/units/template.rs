@@ -64,6 +64,50 @@ pub fn unescape_quotes(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Is this a browser's *view-source* page saved as HTML (each source line in a
+/// `<td class="line-content">`, the page's own markup shown as escaped text)?
+pub fn is_view_source(bytes: &[u8]) -> bool {
+    memmem::find(bytes, b"<td class=\"line-content\">").is_some()
+        && memmem::find(bytes, b"class=\"html-tag\"").is_some()
+}
+
+/// The page a view-source dump shows, at the dump's own byte offsets: the dump's tags become
+/// spaces (a row starts a new line), and each text run's entities are decoded and the result
+/// right-aligned in the run's span (`&lt;script` → `   <script`), so the shown markup and its
+/// scripts can be scanned while positions stay those of the file. Linear in the input.
+pub fn unview_source(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'<' {
+            let end = memchr::memchr(b'>', &bytes[i..]).map_or(bytes.len(), |p| i + p + 1);
+            let row = bytes[i..end].starts_with(b"<tr");
+            for b in &mut out[i..end] {
+                if *b != b'\n' {
+                    *b = b' ';
+                }
+            }
+            if row {
+                out[i] = b'\n';
+            }
+            i = end;
+            continue;
+        }
+        let end = memchr::memchr(b'<', &bytes[i..]).map_or(bytes.len(), |p| i + p);
+        let run = &bytes[i..end];
+        if memchr::memchr(b'&', run).is_some() {
+            let decoded = crate::fold::decoders::html_entities(run);
+            if decoded.len() <= run.len() {
+                let pad = run.len() - decoded.len();
+                out[i..i + pad].fill(b' ');
+                out[i + pad..end].copy_from_slice(&decoded);
+            }
+        }
+        i = end;
+    }
+    out
+}
+
 /// Does the text contain any opening delimiter of the dialect?
 pub fn has_tags(bytes: &[u8], dialect: Dialect) -> bool {
     dialect
