@@ -20,14 +20,14 @@ use crate::lang::Lang;
 
 /// The folder for one syntax tree, whichever the language.
 pub enum Folder<'a> {
-    Js(js::JsFolder<'a>),
+    Js(Box<js::JsFolder<'a>>),
     Php(Box<php::PhpFolder<'a>>),
 }
 
 impl<'a> Folder<'a> {
     pub fn new(lang: Lang, root: Node<'a>, src: &'a [u8], budget: &'a Budget) -> Self {
         match lang {
-            Lang::Javascript => Folder::Js(js::JsFolder::new(root, src, budget)),
+            Lang::Javascript => Folder::Js(Box::new(js::JsFolder::new(root, src, budget))),
             Lang::Php => Folder::Php(Box::new(php::PhpFolder::new(root, src, budget))),
         }
     }
