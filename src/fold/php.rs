@@ -674,6 +674,23 @@ impl<'a> PhpFolder<'a> {
                 }
                 return false;
             }
+            // `echo '<script src="' . base64_decode('…') . '"></script>'`: the markup exists only
+            // once the pieces are joined, so the printed concatenation is a candidate too.
+            if matches!(n.kind(), "echo_statement" | "print_intrinsic") {
+                let mut cursor = n.walk();
+                for arg in n.named_children(&mut cursor) {
+                    if arg.kind() == "binary_expression"
+                        && memchr::memmem::find(
+                            &self.src[arg.byte_range()].to_ascii_lowercase(),
+                            b"<script",
+                        )
+                        .is_some()
+                    {
+                        out.push(arg);
+                    }
+                }
+                return true;
+            }
             if n.kind() != "function_call_expression" {
                 return true;
             }
