@@ -74,6 +74,8 @@ pub struct PhpFolder<'a> {
     ctx_cursor: RefCell<Option<(usize, HashMap<String, Folded>)>>,
     /// The root's top-level statements, in order (found lazily).
     top_level: RefCell<Option<Vec<Node<'a>>>>,
+    /// Byte ranges of every function, method and closure, by start (built on first use).
+    function_spans: RefCell<Option<Vec<(usize, usize)>>>,
     /// Variables of the code that `eval`s this unit, where it does (see [`with_caller_scope`]).
     inherited: HashMap<String, Folded>,
 }
@@ -114,6 +116,7 @@ impl<'a> PhpFolder<'a> {
             prefix_bytes: Cell::new(0),
             ctx_cursor: RefCell::new(None),
             top_level: RefCell::new(None),
+            function_spans: RefCell::new(None),
             inherited: CALLER_SCOPE
                 .with(|c| c.borrow_mut().take())
                 .unwrap_or_default(),
@@ -767,32 +770,63 @@ impl<'a> PhpFolder<'a> {
         out
     }
 
+    /// The root's child (a top-level statement) that holds `node`, unless a function, method or
+    /// closure lies between them. By byte ranges (binary searches over the root's children and
+    /// over all function spans), because walking up with `parent()` costs the node's depth per
+    /// step: quadratic on hostile, thousands-deep trees.
+    fn top_level_statement(&self, node: Node<'a>) -> Option<Node<'a>> {
+        if self.root.kind() != "program" || node == self.root {
+            return None;
+        }
+        let (start, end) = (node.start_byte(), node.end_byte());
+        let stmt = {
+            let mut top = self.top_level.borrow_mut();
+            let top = top.get_or_insert_with(|| {
+                let mut c = self.root.walk();
+                self.root.named_children(&mut c).collect()
+            });
+            let i = top
+                .partition_point(|n| n.start_byte() <= start)
+                .checked_sub(1)?;
+            let stmt = top[i];
+            (stmt.end_byte() >= end).then_some(stmt)?
+        };
+        let mut spans = self.function_spans.borrow_mut();
+        let spans = spans.get_or_insert_with(|| {
+            let mut out = Vec::new();
+            preorder(self.root, |n| {
+                if matches!(
+                    n.kind(),
+                    "function_definition"
+                        | "method_declaration"
+                        | "anonymous_function"
+                        | "arrow_function"
+                ) {
+                    out.push((n.start_byte(), n.end_byte()));
+                }
+                true
+            });
+            out.sort_unstable();
+            out
+        });
+        // Functions that start inside `stmt`, at or before `node`: does one enclose it?
+        let upto = spans.partition_point(|&(s, _)| s <= start);
+        let enclosed = spans[..upto]
+            .iter()
+            .rev()
+            .take_while(|&&(s, _)| s >= stmt.start_byte())
+            .any(|&(s, e)| e >= end && (s, e) != (start, end));
+        (!enclosed).then_some(stmt)
+    }
+
     /// Folds `node` with the variables as they are when its top-level statement runs: straight-line
     /// code that builds names and payloads piece by piece (`$f = "g"; $f .= "zinflate";`, FOPO)
     /// has no constant bindings, but a walk over the statements before it knows every value.
     /// The index of `node`'s top-level statement among the root's, unless `node` is inside a
     /// function body.
     fn top_level_index(&self, node: Node<'a>) -> Option<usize> {
-        let mut stmt = node;
-        while let Some(p) = stmt.parent() {
-            if p.kind() == "program" {
-                break;
-            }
-            if matches!(
-                p.kind(),
-                "function_definition"
-                    | "method_declaration"
-                    | "anonymous_function"
-                    | "arrow_function"
-            ) {
-                return None;
-            }
-            stmt = p;
-        }
-        let program = stmt.parent()?;
-        if program != self.root {
-            return None;
-        }
+        let stmt = self.top_level_statement(node)?;
+        let program = self.root;
         let mut top = self.top_level.borrow_mut();
         let top = top.get_or_insert_with(|| {
             let mut c = program.walk();
@@ -813,25 +847,10 @@ impl<'a> PhpFolder<'a> {
         if self.context.borrow().is_some() {
             return None;
         }
-        let mut stmt = node;
-        while let Some(p) = stmt.parent() {
-            if p.kind() == "program" {
-                break;
-            }
-            // A function body does not see the top-level variables.
-            if matches!(
-                p.kind(),
-                "function_definition"
-                    | "method_declaration"
-                    | "anonymous_function"
-                    | "arrow_function"
-            ) {
-                return None;
-            }
-            stmt = p;
-        }
-        let program = stmt.parent()?;
-        let index = if program == self.root {
+        // A function body does not see the top-level variables.
+        let stmt = self.top_level_statement(node)?;
+        let program = self.root;
+        let index = {
             let mut top = self.top_level.borrow_mut();
             let top = top.get_or_insert_with(|| {
                 let mut c = program.walk();
@@ -840,10 +859,6 @@ impl<'a> PhpFolder<'a> {
             top.binary_search_by_key(&stmt.start_byte(), |n| n.start_byte())
                 .ok()
                 .filter(|&i| top[i] == stmt)?
-        } else {
-            let mut cursor = program.walk();
-            let found = program.named_children(&mut cursor).position(|s| s == stmt);
-            found?
         };
         // Queries come in document order: continue from the environment of the last one
         // instead of replaying every statement before (linear, not quadratic, in the file).

@@ -72,6 +72,9 @@ pub(crate) fn link(rules: &[Rule], lang: Lang) -> Linked {
         return Linked::default();
     }
     if !per_rule_forced() {
+        if let Some(linked) = link_in_parts(rules, lang, &segments, &src) {
+            return linked;
+        }
         if let Some(merged) = Query::new(&lang.grammar(), &src).ok().map(Arc::new) {
             if let Some(ranges) = pattern_ranges(&merged, &src, &segments) {
                 return link_merged(rules, merged, &segments, &ranges);
@@ -102,6 +105,58 @@ pub(crate) fn link(rules: &[Rule], lang: Lang) -> Linked {
         }
     }
     linked
+}
+
+/// Below this many rule queries a language is compiled as one query (see `link_in_parts`).
+const SPLIT_FROM: usize = 24;
+
+/// Compiling a query is a start-up cost paid on one core (tree-sitter's analysis of a large
+/// grammar such as PHP's: ~180 ms for the built-in PHP rules), which dominates short runs like a
+/// pre-commit hook. With two or more cores, the rules are merged into two queries compiled at the
+/// same time (the second on a scoped thread, so it runs even while the scan's workers wait for
+/// this language); each unit is then walked twice, which costs far less. `None` when there is
+/// one core, few rules, or a part does not merge (the caller then tries one query).
+fn link_in_parts(
+    rules: &[Rule],
+    lang: Lang,
+    segments: &[(usize, usize, Range<usize>)],
+    src: &str,
+) -> Option<Linked> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 || segments.len() < SPLIT_FROM {
+        return None;
+    }
+    let (first, second) = segments.split_at(segments.len() / 2);
+    let part = |segs: &[(usize, usize, Range<usize>)]| -> Option<Linked> {
+        let base = segs.first()?.2.start;
+        let end = segs.last()?.2.end;
+        let text = src.get(base..end)?;
+        let local: Vec<(usize, usize, Range<usize>)> = segs
+            .iter()
+            .map(|(i, j, r)| (*i, *j, r.start - base..r.end - base))
+            .collect();
+        let query = Arc::new(Query::new(&lang.grammar(), text).ok()?);
+        let ranges = pattern_ranges(&query, text, &local)?;
+        Some(link_merged(rules, query, &local, &ranges))
+    };
+    let (a, b) = std::thread::scope(|scope| {
+        let b = scope.spawn(|| part(second));
+        (part(first), b.join().ok().flatten())
+    });
+    let (mut linked, b) = (a?, b?);
+    // The second part's owners point into its own `queries`: shift them past the first's.
+    let offset = linked.queries.len();
+    for mut matcher in b.matchers {
+        for (_, q) in matcher.owners.iter_mut().flatten() {
+            *q += offset;
+        }
+        linked.matchers.push(matcher);
+    }
+    linked.queries.extend(b.queries);
+    if linked.error.is_none() {
+        linked.error = b.error;
+    }
+    Some(linked)
 }
 
 /// Compiles one rule's query on its own and resolves its captures: the load-time check of
@@ -305,13 +360,20 @@ mod tests {
     }
 
     #[test]
-    fn the_built_in_rules_merge_into_one_query_per_language() {
+    fn the_built_in_rules_merge_into_one_or_two_queries_per_language() {
         let set = super::super::load_builtin_and(&[]).unwrap();
         set.link_all().unwrap();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         for lang in Lang::ALL {
             let linked = set.linked(lang);
-            assert_eq!(linked.matchers.len(), 1, "{lang:?} merged");
-            assert!(linked.matchers[0].owners.iter().all(Option::is_some));
+            let expected = if cores >= 2 { 2 } else { 1 };
+            assert_eq!(linked.matchers.len(), expected, "{lang:?} merged");
+            for m in &linked.matchers {
+                assert!(m.owners.iter().all(Option::is_some));
+                for &(_, q) in m.owners.iter().flatten() {
+                    assert!(Arc::ptr_eq(&linked.queries[q].query, &m.query));
+                }
+            }
         }
     }
 
