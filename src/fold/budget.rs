@@ -78,6 +78,8 @@ pub struct Budget {
     decoded: Cell<usize>,
     steps: Cell<u64>,
     deadline: Instant,
+    /// Set once the deadline has passed.
+    expired: Cell<bool>,
     hits: RefCell<Vec<LimitHit>>,
     /// Recursive evaluator frames alive right now (see [`Budget::enter`]).
     live_depth: Cell<usize>,
@@ -103,6 +105,7 @@ impl Budget {
             decoded: Cell::new(0),
             steps: Cell::new(0),
             deadline,
+            expired: Cell::new(false),
             hits: RefCell::default(),
             live_depth: Cell::new(0),
         }
@@ -155,15 +158,21 @@ impl Budget {
             self.hit(LimitHit::EvalSteps);
             return false;
         }
-        if s.is_multiple_of(4096) && self.out_of_time() {
+        // A step can be costly (a loop body that copies a large array), so the clock is read
+        // often; once the time is spent, every later step fails at once.
+        if self.expired.get() || (s.is_multiple_of(64) && self.out_of_time()) {
             return false;
         }
         true
     }
 
     pub fn out_of_time(&self) -> bool {
+        if self.expired.get() {
+            return true;
+        }
         if Instant::now() > self.deadline {
             self.hit(LimitHit::TimeBudget);
+            self.expired.set(true);
             true
         } else {
             false
