@@ -2,6 +2,8 @@
 //! finds: the JSON findings of scans with and without `SKIMLINT_PER_RULE_QUERIES=1` are
 //! compared on the fixtures, the annotated rule tests and (when present) the shared corpus.
 
+mod common;
+use common::root;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -40,10 +42,6 @@ fn same_merged_and_per_rule(paths: &[PathBuf]) -> usize {
         "merging the queries changed the findings for {paths:?}"
     );
     per_rule.as_array().map_or(0, Vec::len)
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]

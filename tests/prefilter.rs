@@ -2,6 +2,8 @@
 //! of a scan with the prefilter and with `--no-prefilter` are compared on the fixtures, the
 //! annotated rule tests, generated inputs and (when present) the shared corpus.
 
+mod common;
+use common::root;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -41,10 +43,6 @@ fn same_with_and_without(paths: &[PathBuf]) -> usize {
         "the prefilter changed the findings for {paths:?}"
     );
     full.as_array().map_or(0, Vec::len)
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
