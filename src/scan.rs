@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::prefilter::Scope;
 use crate::archive::{self, ArchiveLimits};
 use crate::batch::{NoProgress, Progress};
 use crate::config::{HostAllowlist, PathFilter};
@@ -319,13 +320,18 @@ fn scan_source_inner(
     rules: &RuleSet,
     limits: &Limits,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
-    if crate::prefilter::enabled()
-        && rules.builtin_only
-        && !rules.prefilter().may_match(&file.bytes)
-    {
+    let kind = classify::classify(&file.disk_path, &file.bytes);
+    if kind == classify::FileKind::Skip {
         return (Vec::new(), Vec::new());
     }
-    let kind = classify::classify(&file.disk_path, &file.bytes);
+    let scope = match kind {
+        classify::FileKind::Javascript | classify::FileKind::Markup(_) => Scope::Script,
+        classify::FileKind::Php | classify::FileKind::PhpFragment => Scope::of_php(&file.bytes),
+        classify::FileKind::ServerConfig | classify::FileKind::Skip => Scope::All,
+    };
+    if crate::prefilter::enabled() && !rules.prefilter().may_match(&file.bytes, scope) {
+        return (Vec::new(), Vec::new());
+    }
     let file_units = units::extract(kind, &file.bytes);
     if file_units.units.is_empty()
         && file_units.script_srcs.is_empty()

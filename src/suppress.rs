@@ -48,6 +48,7 @@ pub fn meta_rules() -> Vec<RuleFile> {
         report: None,
         constraints: BTreeMap::new(),
         composite: None,
+        atoms: Vec::new(),
         cases: Vec::new(),
     };
     vec![

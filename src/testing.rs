@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::engine;
 use crate::fold::{Budget, Limits};
-use crate::rules::{Rule, RuleSet, Target};
+use crate::rules::{Rule, RuleSet, Severity, Target};
 use crate::units::{self, classify};
 
 #[derive(Debug)]
@@ -16,11 +16,15 @@ pub struct CaseFailure {
     pub expected_match: bool,
     pub code: String,
     pub note: Option<String>,
+    /// The bad case matches, but the byte-level prefilter would skip the file.
+    pub skipped_by_prefilter: bool,
 }
 
 impl std::fmt::Display for CaseFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let what = if self.expected_match {
+        let what = if self.skipped_by_prefilter {
+            "bad case skipped by the prefilter (add an atom it holds)"
+        } else if self.expected_match {
             "bad case not matched"
         } else {
             "good case matched"
@@ -58,6 +62,7 @@ pub fn rule_matches(rules: &RuleSet, rule_index: usize, file: &str, code: &str) 
 pub fn run_cases(rules: &RuleSet) -> (Vec<CaseFailure>, usize) {
     let mut failures = Vec::new();
     let mut count = 0;
+    let prefilter = rules.prefilter();
     for (ri, rule) in rules.rules.iter().enumerate() {
         for (ci, case) in rule.meta.cases.iter().enumerate() {
             let file = case
@@ -67,13 +72,18 @@ pub fn run_cases(rules: &RuleSet) -> (Vec<CaseFailure>, usize) {
             for (code, expected) in [(&case.bad, true), (&case.good, false)] {
                 let Some(code) = code else { continue };
                 count += 1;
-                if rule_matches(rules, ri, &file, code) != expected {
+                let matched = rule_matches(rules, ri, &file, code);
+                let skipped = expected
+                    && rule.severity() != Severity::Signal
+                    && !prefilter.admits(ri, code.as_bytes());
+                if matched != expected || skipped {
                     failures.push(CaseFailure {
                         rule_id: rule.meta.id.clone(),
                         case_index: ci,
                         expected_match: expected,
                         code: code.clone(),
                         note: case.note.clone(),
+                        skipped_by_prefilter: matched == expected,
                     });
                 }
             }

@@ -370,10 +370,6 @@ pub struct RuleSet {
     pub order: Vec<usize>,
     /// Inverse of `order`: each rule's position in the evaluation order.
     pub rank: Vec<usize>,
-    /// Only the built-in rules, whose atoms the prefilter's fixed list was audited against
-    /// (set by `load_builtin_and`). Any other rule set is scanned without a prefilter: a
-    /// custom query (`#eq?`, `#match?`, a purely structural pattern) can match anything.
-    pub builtin_only: bool,
     /// The compiled queries per language (indexed like `Lang::ALL`), built on first use:
     /// normally one merged query per language (see `super::merge`).
     linked: [std::sync::OnceLock<super::merge::Linked>; 2],
@@ -479,7 +475,6 @@ impl RuleSet {
             order,
             rank,
             linked: Default::default(),
-            builtin_only: false,
             prefilter: std::sync::OnceLock::new(),
         })
     }

@@ -96,7 +96,6 @@ pub fn load_builtin_and(extra_dirs: &[PathBuf]) -> Result<RuleSet, RuleError> {
     for d in extra_dirs {
         sources.extend(dir_sources(d)?);
     }
-    let builtin_only = sources.len() == builtin;
     // Queries are compiled merged per language (super::merge), which would not notice a custom
     // rule's capture that only another rule defines, or a rule's text that runs on into the
     // next rule's. So each custom rule's query is also compiled on its own, with positioned
@@ -107,10 +106,7 @@ pub fn load_builtin_and(extra_dirs: &[PathBuf]) -> Result<RuleSet, RuleError> {
             super::merge::check_alone(&rule, spec)?;
         }
     }
-    let mut set = load_sources(sources)?;
-    set.builtin_only = builtin_only;
-
-    Ok(set)
+    load_sources(sources)
 }
 
 pub fn load_sources(sources: Vec<RuleSource>) -> Result<RuleSet, RuleError> {

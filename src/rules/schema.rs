@@ -90,8 +90,32 @@ pub struct RuleFile {
     pub constraints: BTreeMap<String, Constraint>,
     /// A composite over other rules' matches in the same file.
     pub composite: Option<Composite>,
+    /// What the byte-level prefilter needs to see before this rule can match a file that shows
+    /// no obfuscation: every group must have at least one of its atoms in the file's bytes
+    /// (ASCII case-insensitive; `@card-field` stands for the card-field vocabulary,
+    /// `@text-before-code` for "the file does not start with `<?`"). Absent:
+    /// the rule may match any file. Composites need their signals' atoms instead.
+    #[serde(default)]
+    pub atoms: Vec<AtomGroup>,
     #[serde(default, rename = "case")]
     pub cases: Vec<Case>,
+}
+
+/// One prefilter group: a single atom or a list of alternatives.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum AtomGroup {
+    One(String),
+    AnyOf(Vec<String>),
+}
+
+impl AtomGroup {
+    pub fn atoms(&self) -> &[String] {
+        match self {
+            AtomGroup::One(a) => std::slice::from_ref(a),
+            AtomGroup::AnyOf(list) => list,
+        }
+    }
 }
 
 /// Predicates on one capture. All given predicates must hold.
