@@ -77,3 +77,18 @@ fn checkout_gated_loader_needs_its_pieces_within_64_kib() {
         ],
     );
 }
+
+#[test]
+fn a_zero_window_is_a_rule_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("zero.toml"),
+        "id = \"js/zero-window\"\nseverity = \"warning\"\nlanguages = [\"javascript\"]\n\
+         summary = \"s\"\nmessage = \"m\"\nhelp = \"h\"\n\
+         [composite]\nall = [\"js/signal-network-send\"]\nwithin = 0\n",
+    )
+    .unwrap();
+    let err = load_builtin_and(&[dir.path().to_path_buf()]).unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("`within` must be greater than 0"), "{text}");
+}
