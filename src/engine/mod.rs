@@ -12,7 +12,7 @@ use tree_sitter::{QueryCursor, QueryCursorOptions, StreamingIterator};
 
 use crate::fold::{Budget, Folder, LimitHit};
 use crate::parse::{self, ParseError};
-use crate::rules::{CompiledConstraint, RuleSet, Severity, Target};
+use crate::rules::{CompiledComposite, CompiledConstraint, RuleSet, Severity, Target};
 use crate::units::{FileUnits, ScriptSrc, Unit};
 
 pub use layers::Layer;
@@ -254,14 +254,14 @@ fn url_holds(c: &CompiledConstraint, url: &str, allowed_hosts: &[String]) -> boo
         })
 }
 
-/// Composite rules: all of `all` and at least `min-any` of `any` matched somewhere in the file.
+/// Composite rules: all of `all` and at least `min-any` of `any` matched in the file — within
+/// `within` bytes of each other when the composite asks for locality.
 fn composites(rules: &RuleSet, scan: &mut FileScan) {
     for &ri in &rules.order {
         let rule = &rules.rules[ri];
         let Some(composite) = &rule.composite else {
             continue;
         };
-        let (all, any, min_any) = (&composite.all, &composite.any, &composite.min_any);
         if composite
             .none
             .iter()
@@ -269,20 +269,33 @@ fn composites(rules: &RuleSet, scan: &mut FileScan) {
         {
             continue;
         }
-        let first = |id: usize| {
-            let need = composite.min_matches.get(&id).copied().unwrap_or(1);
-            let n = scan.hits.iter().filter(|h| h.rule == id).count();
-            (n >= need)
-                .then(|| scan.hits.iter().find(|h| h.rule == id).cloned())
-                .flatten()
-        };
-        let all_hits: Option<Vec<Hit>> = all.iter().map(|&i| first(i)).collect();
-        let Some(all_hits) = all_hits else { continue };
-        let any_hits: Vec<Hit> = any.iter().filter_map(|&i| first(i)).collect();
-        if !any.is_empty() && any_hits.len() < *min_any {
+        // The matches of the rules it combines, in file order.
+        let mut candidates: Vec<&Hit> = scan
+            .hits
+            .iter()
+            .filter(|h| composite.all.contains(&h.rule) || composite.any.contains(&h.rule))
+            .collect();
+        candidates.sort_by_key(|h| h.span.start);
+        let starts: Vec<(usize, usize)> =
+            candidates.iter().map(|h| (h.rule, h.span.start)).collect();
+        let Some(window) = find_window(&starts, composite) else {
             continue;
-        }
-        let contributing: Vec<Hit> = all_hits.into_iter().chain(any_hits).collect();
+        };
+        let window = &candidates[window];
+        // The first match of each rule that counts in the window (all of `all`, then every
+        // `any` rule that matched there, not just `min-any` of them).
+        let counted = |id: usize| {
+            let need = composite.need(id);
+            let mut of_rule = window.iter().filter(|h| h.rule == id);
+            let first = of_rule.next().copied();
+            (1 + of_rule.count() >= need).then_some(first).flatten()
+        };
+        let contributing: Vec<&Hit> = composite
+            .all
+            .iter()
+            .chain(&composite.any)
+            .filter_map(|&i| counted(i))
+            .collect();
         let Some(primary) = contributing.iter().min_by_key(|h| h.span.start) else {
             continue;
         };
@@ -300,14 +313,46 @@ fn composites(rules: &RuleSet, scan: &mut FileScan) {
             .map(|h| rules.rules[h.rule].id())
             .collect();
         let message = format!("{} ({})", rule.meta.message, names.join(", "));
-        scan.hits.push(Hit {
+        let hit = Hit {
             rule: ri,
             span: primary.span.clone(),
             message,
             layers: primary.layers.clone(),
             related,
-        });
+        };
+        scan.hits.push(hit);
     }
+}
+
+/// The window of matches that satisfies a composite: `starts` are (rule, span start) of the
+/// matches of its `all` and `any` rules sorted by start. Returns the index range of the first
+/// satisfying window, grown to every match within `within` bytes of its first one (the whole
+/// list without `within`). A sliding window: the right end advances one match at a time and
+/// the left end follows it so the window never spans more than `within` bytes.
+fn find_window(starts: &[(usize, usize)], c: &CompiledComposite) -> Option<Range<usize>> {
+    let within = c.within.unwrap_or(usize::MAX);
+    let mut counts: std::collections::HashMap<usize, usize> = Default::default();
+    let satisfied = |counts: &std::collections::HashMap<usize, usize>| {
+        let has = |id: &usize| counts.get(id).copied().unwrap_or(0) >= c.need(*id);
+        c.all.iter().all(has)
+            && (c.any.is_empty() || c.any.iter().filter(|id| has(id)).count() >= c.min_any)
+    };
+    let mut left = 0;
+    for (right, &(rule, start)) in starts.iter().enumerate() {
+        *counts.entry(rule).or_default() += 1;
+        while start - starts[left].1 > within {
+            if let Some(n) = counts.get_mut(&starts[left].0) {
+                *n -= 1;
+            }
+            left += 1;
+        }
+        if satisfied(&counts) {
+            let limit = starts[left].1.saturating_add(within);
+            let end = right + starts[right..].iter().take_while(|s| s.1 <= limit).count();
+            return Some(left..end);
+        }
+    }
+    None
 }
 
 /// Hits that are reported (not signals), deduplicated.
@@ -318,4 +363,78 @@ pub fn reported_hits(rules: &RuleSet, mut hits: Vec<Hit>) -> Vec<Hit> {
     });
     hits.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.layers == b.layers);
     hits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn composite(
+        all: &[usize],
+        any: &[usize],
+        min_any: usize,
+        within: Option<usize>,
+    ) -> CompiledComposite {
+        CompiledComposite {
+            all: all.to_vec(),
+            any: any.to_vec(),
+            min_any,
+            none: Vec::new(),
+            min_matches: Default::default(),
+            within,
+        }
+    }
+
+    #[test]
+    fn window_search_needs_every_all_rule_and_min_any_any_rules_close_together() {
+        // Rules 0 and 1 are `all`, 2 and 3 `any`.
+        let c = composite(&[0, 1], &[2, 3], 1, Some(100));
+        // Spread out: each pair of neighbours is over 100 bytes apart.
+        let spread = [(0, 0), (1, 500), (2, 1000), (3, 5000)];
+        assert_eq!(find_window(&spread, &c), None);
+        // Without locality the same matches are enough.
+        assert_eq!(
+            find_window(&spread, &composite(&[0, 1], &[2, 3], 1, None)),
+            Some(0..4)
+        );
+        // A tight cluster after unrelated early matches: the window slides to it, and is grown to
+        // every match within 100 bytes of its first one.
+        let late = [
+            (0, 0),
+            (2, 50),
+            (1, 400),
+            (0, 420),
+            (2, 480),
+            (3, 499),
+            (1, 900),
+        ];
+        assert_eq!(find_window(&late, &c), Some(2..6));
+        // Exactly `within` bytes apart still counts; one more does not.
+        assert_eq!(find_window(&[(0, 10), (1, 60), (2, 110)], &c), Some(0..3));
+        assert_eq!(find_window(&[(0, 10), (1, 60), (2, 111)], &c), None);
+        // `min-any = 2`: both `any` rules must be in the window.
+        let c2 = composite(&[0], &[2, 3], 2, Some(100));
+        assert_eq!(find_window(&[(2, 0), (0, 90), (3, 150)], &c2), None);
+        assert_eq!(find_window(&[(2, 60), (0, 90), (3, 150)], &c2), Some(0..3));
+    }
+
+    #[test]
+    fn window_search_counts_min_matches_inside_the_window() {
+        let mut c = composite(&[], &[0, 1], 2, Some(100));
+        c.min_matches.insert(0, 3);
+        // Three matches of rule 0 in the file, but only two near rule 1.
+        assert_eq!(
+            find_window(&[(0, 0), (0, 300), (0, 320), (1, 350)], &c),
+            None
+        );
+        assert_eq!(
+            find_window(&[(0, 0), (0, 260), (0, 300), (0, 320), (1, 350)], &c),
+            Some(1..5)
+        );
+        // Matches at one position (a decoded payload's, located at its carrier) are local.
+        assert_eq!(
+            find_window(&[(1, 7), (0, 7), (0, 7), (0, 7)], &c),
+            Some(0..4)
+        );
+    }
 }

@@ -88,6 +88,15 @@ pub struct CompiledComposite {
     pub none: Vec<usize>,
     /// Minimum number of matches per rule index (absent: one).
     pub min_matches: HashMap<usize, usize>,
+    /// Bytes from the first contributing match's start to the last's (absent: the whole file).
+    pub within: Option<usize>,
+}
+
+impl CompiledComposite {
+    /// How many matches of rule `id` count (`min-matches`, default one).
+    pub fn need(&self, id: usize) -> usize {
+        self.min_matches.get(&id).copied().unwrap_or(1)
+    }
 }
 
 #[derive(Debug)]
@@ -191,7 +200,13 @@ impl Rule {
                     specs.push(query_spec(&meta, q, lang, source)?);
                 }
             }
-            (None, Some(_)) => {
+            (None, Some(c)) => {
+                if c.within == Some(0) {
+                    return Err(err(
+                        "`within` must be greater than 0 (bytes)".into(),
+                        Some("within"),
+                    ));
+                }
                 if !meta.constraints.is_empty() {
                     return Err(err(
                         "a composite rule has no captures to constrain".into(),
@@ -423,6 +438,7 @@ impl RuleSet {
                 min_any,
                 min_matches,
                 none,
+                within,
             }) = &rule.meta.composite
             {
                 let all_i = resolve(all, &mut my_deps)?;
@@ -439,6 +455,7 @@ impl RuleSet {
                     min_any: min_any.unwrap_or(1),
                     none: none_i,
                     min_matches: counts,
+                    within: *within,
                 });
             }
             deps[i] = my_deps;

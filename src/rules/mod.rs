@@ -11,6 +11,6 @@ pub mod merge;
 pub mod schema;
 pub mod vocabulary;
 
-pub use compile::{CompiledConstraint, CompiledQuery, Rule, RuleSet};
+pub use compile::{CompiledComposite, CompiledConstraint, CompiledQuery, Rule, RuleSet};
 pub use load::{load_builtin_and, RuleError};
 pub use schema::{Precision, Severity, Target};

@@ -177,6 +177,14 @@ pub struct Composite {
     /// shell probes several execution functions where ordinary code checks one.
     #[serde(default)]
     pub min_matches: std::collections::BTreeMap<String, usize>,
+    /// Locality: the contributing matches (every `all` rule, at least `min-any` of `any`, each
+    /// as often as `min-matches` asks) must start within this many bytes of each other, in one
+    /// window chosen by a sliding search over the matches sorted by position. Bytes, not lines,
+    /// because minified code is one line. Matches inside decoded payloads carry the position of
+    /// their carrier literal, so a payload's matches are always local to each other. Without
+    /// it, matches anywhere in the file count (big bundles concatenate unrelated modules whose
+    /// ordinary behaviours then add up to a skimmer's). `none` still looks at the whole file.
+    pub within: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
