@@ -17,7 +17,9 @@ fn main() {
     let mut by_kind: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
     let mut why: BTreeMap<String, usize> = BTreeMap::new();
     for c in &candidates {
-        let Ok(bytes) = std::fs::read(&c.disk_path) else { continue };
+        let Ok(bytes) = std::fs::read(&c.disk_path) else {
+            continue;
+        };
         let kind = classify::classify(&c.disk_path, &bytes);
         let (name, scope) = match kind {
             FileKind::Skip => continue,
@@ -41,7 +43,10 @@ fn main() {
             }
         }
     }
-    println!("{:<14} {:>8} {:>10} {:>8} {:>10}", "kind", "files", "MB", "kept", "kept MB");
+    println!(
+        "{:<14} {:>8} {:>10} {:>8} {:>10}",
+        "kind", "files", "MB", "kept", "kept MB"
+    );
     for (k, r) in &by_kind {
         println!(
             "{k:<14} {:>8} {:>10.1} {:>8} {:>10.1}",

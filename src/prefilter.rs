@@ -45,26 +45,53 @@ pub fn enabled() -> bool {
 /// Signs that a file builds names or data the bytes do not spell: any of them sends the file
 /// to the full scan whatever the rules' atoms say. Each entry: why, then the pattern.
 const OBFUSCATION: &[(&str, &str)] = &[
-    ("hex or unicode escape of a printable character", r"\\x[2-7][0-9a-fA-F]|\\u00[2-7][0-9a-fA-F]|\\u\{[2-7][0-9a-fA-F]\}"),
+    (
+        "hex or unicode escape of a printable character",
+        r"\\x[2-7][0-9a-fA-F]|\\u00[2-7][0-9a-fA-F]|\\u\{[2-7][0-9a-fA-F]\}",
+    ),
     ("octal escape of a letter", r"\\1[0-7][0-7]"),
-    ("URL escapes of letters", r"(?:%[4-7][0-9a-fA-F]){2}|%u00[2-7][0-9a-fA-F]"),
-    ("HTML character references to letters", r"&#(?:x[4-7][0-9a-fA-F]|6[5-9]|[7-9][0-9]|1[01][0-9]|12[0-2]);"),
+    (
+        "URL escapes of letters",
+        r"(?:%[4-7][0-9a-fA-F]){2}|%u00[2-7][0-9a-fA-F]",
+    ),
+    (
+        "HTML character references to letters",
+        r"&#(?:x[4-7][0-9a-fA-F]|6[5-9]|[7-9][0-9]|1[01][0-9]|12[0-2]);",
+    ),
     (
         "decoders and character-code functions",
         r"(?i)atob|btoa|fromcharcode|fromcodepoint|charcodeat|unescape|decodeuri|base64|gzinflate|gzuncompress|gzdecode|gzopen|str_rot13|strrev|hex2bin|bin2hex|convert_uu|\bpack\s*\(|\bchr\b|\bord\s*\(|strtr\s*\(|rawurldecode|urldecode|mcrypt|openssl_decrypt|\brc4\b",
     ),
     ("obfuscator identifiers", r"_0x[0-9a-fA-F]|\$[O0_]{4,}"),
-    ("character codes joined", r"\(\s*\d{2,3}\s*\)\s*[.+]\s*\$?[\w$]+\s*\(\s*\d"),
-    ("two string literals joined", r#"['"][^'"\\\n]{0,16}['"]\s*[+.]\s*['"]"#),
+    (
+        "character codes joined",
+        r"\(\s*\d{2,3}\s*\)\s*[.+]\s*\$?[\w$]+\s*\(\s*\d",
+    ),
+    (
+        "two string literals joined",
+        r#"['"][^'"\\\n]{0,16}['"]\s*[+.]\s*['"]"#,
+    ),
     ("a template literal splicing a literal", r#"\$\{\s*['"`]"#),
-    ("characters picked by index and joined", r"[\]}]\s*[+.]\s*\$?[\w$]+\s*[\[{]\s*\d+\s*[\]}]"),
+    (
+        "characters picked by index and joined",
+        r"[\]}]\s*[+.]\s*\$?[\w$]+\s*[\[{]\s*\d+\s*[\]}]",
+    ),
     (
         "pieces cut from a string at fixed offsets",
         r"(?i)\b(?:substr|mb_substr|substring|slice)\s*\(\s*\$?[\w$]+\s*,\s*[1-9]\d*\s*,\s*\d+\s*\)",
     ),
-    ("pieces joined or split without a separator", r#"(?i)(?:join|implode|split)\s*\(\s*(?:''|"")"#),
-    ("junk characters stripped", r#"(?i)replace\s*\(\s*(?:/[^/\n]{1,16}/g|['"][^'"\n]{1,16}['"])\s*,\s*(?:''|"")"#),
-    ("variable variables and string-named calls", r#"\$\$|\bcall_user_func|\bcreate_function"#),
+    (
+        "pieces joined or split without a separator",
+        r#"(?i)(?:join|implode|split)\s*\(\s*(?:''|"")"#,
+    ),
+    (
+        "junk characters stripped",
+        r#"(?i)replace\s*\(\s*(?:/[^/\n]{1,16}/g|['"][^'"\n]{1,16}['"])\s*,\s*(?:''|"")"#,
+    ),
+    (
+        "variable variables and string-named calls",
+        r#"\$\$|\bcall_user_func|\bcreate_function"#,
+    ),
 ];
 
 /// A run of at least this many base64/hex-alphabet bytes is an encoded payload candidate.
@@ -191,7 +218,9 @@ impl Prefilter {
                 Some(c) => {
                     let mut all: Vec<Need> = c.all.iter().map(|&i| need[i].clone()).collect();
                     if !c.any.is_empty() && c.min_any > 0 {
-                        all.push(Need::OneOf(c.any.iter().map(|&i| need[i].clone()).collect()));
+                        all.push(Need::OneOf(
+                            c.any.iter().map(|&i| need[i].clone()).collect(),
+                        ));
                     }
                     Need::All(all)
                 }
@@ -240,7 +269,10 @@ impl Prefilter {
             (ac, ids)
         };
         let atoms = [automaton(false), automaton(true)];
-        let pattern: Vec<String> = OBFUSCATION.iter().map(|(_, p)| format!("(?:{p})")).collect();
+        let pattern: Vec<String> = OBFUSCATION
+            .iter()
+            .map(|(_, p)| format!("(?:{p})"))
+            .collect();
         let obfuscation = Regex::new(&pattern.join("|")).expect("obfuscation patterns compile");
         Prefilter {
             atoms,
@@ -438,11 +470,23 @@ mod tests {
 
     #[test]
     fn signals() {
-        assert!(long_encoded_run(b"aGVsbG8gd29ybGQsIHRoaXMgaXMgYSBwYXlsb2FkIGZvciB0ZXN0", 40));
-        assert!(long_encoded_run(b"0123456789abcdef0123456789abcdef01234567", 40));
+        assert!(long_encoded_run(
+            b"aGVsbG8gd29ybGQsIHRoaXMgaXMgYSBwYXlsb2FkIGZvciB0ZXN0",
+            40
+        ));
+        assert!(long_encoded_run(
+            b"0123456789abcdef0123456789abcdef01234567",
+            40
+        ));
         assert!(!long_encoded_run(b"short words only here", 40));
-        assert!(!long_encoded_run(b"Mage_Catalog_Model_Resource_Product_Attribute_Backend_Media", 40));
-        assert!(!long_encoded_run(b"/app/code/core/Mage/Api2/Model/Acl/Filter/Attribute/Permission", 40));
+        assert!(!long_encoded_run(
+            b"Mage_Catalog_Model_Resource_Product_Attribute_Backend_Media",
+            40
+        ));
+        assert!(!long_encoded_run(
+            b"/app/code/core/Mage/Api2/Model/Acl/Filter/Attribute/Permission",
+            40
+        ));
         assert!(deep_brackets(&[b'['; 65], 64));
         assert!(!deep_brackets(b"a(b[c{d}])", 64));
     }

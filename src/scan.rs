@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::prefilter::Scope;
 use crate::archive::{self, ArchiveLimits};
 use crate::batch::{NoProgress, Progress};
 use crate::config::{HostAllowlist, PathFilter};
 use crate::discover::{discover, Candidate};
 use crate::engine::{self, reported_hits};
 use crate::fold::{Budget, Limits};
+use crate::prefilter::Scope;
 use crate::report::finding::{fingerprint_all, FileProblem, Finding, Location, Related};
 use crate::rules::RuleSet;
 use crate::source::{LineIndex, SourceFile};

@@ -866,12 +866,15 @@ impl<'a> PhpFolder<'a> {
             Some((k, env)) if k <= index && program == self.root => (k, env),
             _ => (0, self.inherited.clone()),
         };
-        let mut cursor = program.walk();
-        for s in program
-            .named_children(&mut cursor)
-            .skip(done)
-            .take(index - done)
-        {
+        // The statements to replay, from the cached list: walking the program's children
+        // from the first each time (`skip(done)`) made every query cost the file's length.
+        let pending: Vec<Node<'a>> = self
+            .top_level
+            .borrow()
+            .as_ref()
+            .map(|top| top[done..index].to_vec())
+            .unwrap_or_default();
+        for s in pending {
             if !self.budget.step() {
                 break;
             }
