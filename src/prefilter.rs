@@ -291,7 +291,9 @@ impl Prefilter {
         let each = EACH.get_or_init(|| {
             OBFUSCATION
                 .iter()
-                .map(|(_, p)| Regex::new(p).expect("obfuscation patterns compile"))
+                .map(|(_, p)| {
+                    Regex::new(&format!("(?-u:{p})")).expect("obfuscation patterns compile")
+                })
                 .collect()
         });
         let mut out: Vec<String> = OBFUSCATION

@@ -15,6 +15,9 @@ use crate::lang::Lang;
 
 type Key = (usize, String);
 
+/// See [`FlowIndex::uses`].
+type Uses = HashMap<String, Vec<(usize, usize, usize, usize)>>;
+
 /// Name occurrences longer than this are not tracked. A member chain `a.b.b.b…` has one
 /// `member_expression` per prefix, so keeping every prefix's text would take memory quadratic
 /// in the chain's length (a 100 KB line took 2.5 GB); no real variable name is this long.
@@ -24,6 +27,8 @@ const MAX_NAME_BYTES: usize = 512;
 const MAX_CALL_EDGES: usize = 100_000;
 
 pub struct FlowIndex {
+    /// See [`FlowIndex::uses`].
+    uses: std::cell::OnceCell<Uses>,
     lang: Lang,
     /// Function scopes: byte range and parent scope (scope 0 is the whole unit).
     scopes: Vec<(Range<usize>, usize)>,
@@ -33,6 +38,15 @@ pub struct FlowIndex {
     assignments: Vec<(Key, Range<usize>)>,
     /// Assignment indexes by the variable written (for traces).
     by_key: HashMap<Key, Vec<usize>>,
+}
+
+/// Walks `root` with the folder's node list when it is the folder's tree.
+fn preorder_in<'a>(folder: &Folder<'a>, root: Node<'a>, visit: impl FnMut(Node<'a>) -> bool) {
+    if folder.nodes().root() == root {
+        folder.nodes().preorder(visit)
+    } else {
+        walk_preorder(root, visit)
+    }
 }
 
 fn is_scope(kind: &str) -> bool {
@@ -51,7 +65,7 @@ fn is_scope(kind: &str) -> bool {
 }
 
 impl FlowIndex {
-    pub fn build(folder: &Folder, root: Node, text: &[u8], lang: Lang) -> FlowIndex {
+    pub fn build<'a>(folder: &Folder<'a>, root: Node<'a>, text: &[u8], lang: Lang) -> FlowIndex {
         let mut scopes = vec![(root.byte_range(), 0usize)];
         let mut names = Vec::new();
         let mut declared: HashSet<Key> = HashSet::new();
@@ -70,7 +84,7 @@ impl FlowIndex {
             ],
             Lang::Php => &["variable_name"],
         };
-        walk_preorder(root, |n| {
+        preorder_in(folder, root, |n| {
             while stack.len() > 1 && scopes[*stack.last().unwrap_or(&0)].0.end <= n.start_byte() {
                 stack.pop();
             }
@@ -137,6 +151,7 @@ impl FlowIndex {
         });
         names.sort_by_key(|(_, r, _)| (r.start, std::cmp::Reverse(r.end)));
         let mut index = FlowIndex {
+            uses: Default::default(),
             lang,
             scopes,
             names,
@@ -331,6 +346,45 @@ impl FlowIndex {
     /// A worklist over an index from names to the assignments whose value mentions them, so a
     /// long chain of assignments costs linear, not quadratic, time; stops with what it found so
     /// far when the file's time budget runs out (recorded as a limit hit).
+    /// Name → (position, assignment, scope of the occurrence, occurrence) for every
+    /// occurrence of the name inside an assignment's value, sorted by position. Built once per
+    /// unit: every `tainted-by` constraint of the unit's rules asks for a different source
+    /// set, and nested assignment values make the index large (each name counts once per
+    /// enclosing assignment).
+    fn uses(&self, budget: &Budget) -> &Uses {
+        self.uses.get_or_init(|| {
+            let mut uses = Uses::new();
+            let mut visits = 0u64;
+            for (ai, (_, value)) in self.assignments.iter().enumerate() {
+                let first = self
+                    .names
+                    .partition_point(|(_, r, _)| r.start < value.start);
+                for (ni, (name, r, scope)) in self.names[first..]
+                    .iter()
+                    .enumerate()
+                    .take_while(|(_, (_, r, _))| r.start < value.end)
+                {
+                    visits += 1;
+                    if visits.is_multiple_of(4096) && budget.out_of_time() {
+                        return uses;
+                    }
+                    if r.end <= value.end {
+                        uses.entry(name.clone()).or_default().push((
+                            r.start,
+                            ai,
+                            *scope,
+                            first + ni,
+                        ));
+                    }
+                }
+            }
+            for list in uses.values_mut() {
+                list.sort_unstable();
+            }
+            uses
+        })
+    }
+
     pub fn tainted(
         &self,
         source_spans: &[Range<usize>],
@@ -346,10 +400,7 @@ impl FlowIndex {
         };
         let mut sources: Vec<Range<usize>> = source_spans.to_vec();
         sources.sort_by_key(|r| (r.start, r.end));
-        // Name → (assignment, scope of the occurrence) for every unblocked occurrence of the
-        // name inside an assignment's value.
-        let mut uses: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
-        for (ai, (key, value)) in self.assignments.iter().enumerate() {
+        for (key, value) in &self.assignments {
             let first = sources.partition_point(|s| s.start < value.start);
             let mut from_source = false;
             for s in sources[first..].iter().take_while(|s| s.start < value.end) {
@@ -361,40 +412,33 @@ impl FlowIndex {
                     break;
                 }
             }
-            if from_source {
-                if tainted.insert(key.clone()) {
-                    work.push(key.clone());
-                }
-                continue;
-            }
-            let first = self
-                .names
-                .partition_point(|(_, r, _)| r.start < value.start);
-            for (name, r, scope) in self.names[first..]
-                .iter()
-                .take_while(|(_, r, _)| r.start < value.end)
-            {
-                if out_of_time() {
-                    return tainted;
-                }
-                if r.end > value.end || blocked.iter().any(|b| r.start >= b.start && r.end <= b.end)
-                {
-                    continue;
-                }
-                uses.entry(name.as_str()).or_default().push((ai, *scope));
+            if from_source && tainted.insert(key.clone()) {
+                work.push(key.clone());
             }
         }
+        let uses = self.uses(budget);
         while let Some((scope, name)) = work.pop() {
             let Some(list) = uses.get(name.as_str()) else {
                 continue;
             };
-            for &(ai, occurrence_scope) in list {
+            // An occurrence can refer to the variable only inside the variable's scope (in
+            // JavaScript, anywhere inside it; in PHP, not in nested functions): the uses are
+            // sorted by position, so only that range is visited.
+            let within = &self.scopes[scope].0;
+            let first = list.partition_point(|u| u.0 < within.start);
+            for &(_, ai, occurrence_scope, ni) in
+                list[first..].iter().take_while(|u| u.0 < within.end)
+            {
                 if out_of_time() {
                     return tainted;
                 }
+                let r = &self.names[ni].1;
+                if blocked.iter().any(|b| r.start >= b.start && r.end <= b.end) {
+                    continue;
+                }
                 let refers = match self.lang {
                     Lang::Php => occurrence_scope == scope,
-                    Lang::Javascript => self.chain(occurrence_scope).any(|s| s == scope),
+                    Lang::Javascript => true,
                 };
                 let key = &self.assignments[ai].0;
                 if refers && tainted.insert(key.clone()) {

@@ -114,7 +114,7 @@ pub(crate) fn scan_unit(
     // A tree cannot be deeper than it has nodes (`descendant_count` is O(1)): most units skip
     // the depth walk.
     if root.descendant_count() > parse::MAX_QUERY_DEPTH
-        && parse::deeper_than(root, parse::MAX_QUERY_DEPTH)
+        && folder.nodes().deeper_than(parse::MAX_QUERY_DEPTH)
     {
         // Queries slow down quadratically on very deep trees: match only the upper levels.
         cursor.set_max_start_depth(Some(parse::MAX_QUERY_DEPTH as u32));

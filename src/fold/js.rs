@@ -14,7 +14,7 @@ use tree_sitter::Node;
 use super::budget::{Budget, LimitHit};
 use super::decoders;
 use super::value::{integer_to_radix, Folded, Value};
-use super::walk::{is_binary_op, left_spine, preorder};
+use super::walk::{is_binary_op, left_spine, preorder, Nodes};
 
 /// Objects whose members are globals: `window.eval` is `eval`.
 const GLOBAL_OBJECTS: &[&str] = &[
@@ -74,7 +74,8 @@ enum Flow {
 
 pub struct JsFolder<'a> {
     src: &'a [u8],
-    root: Node<'a>,
+    /// Every node in document order, for whole-tree passes.
+    nodes: Nodes<'a>,
     budget: &'a Budget,
     bindings: HashMap<&'a str, Binding<'a>>,
     /// Obfuscator string arrays rotated by an IIFE: array name → rotation count.
@@ -111,7 +112,7 @@ impl<'a> JsFolder<'a> {
     pub fn new(root: Node<'a>, src: &'a [u8], budget: &'a Budget) -> Self {
         let mut f = JsFolder {
             src,
-            root,
+            nodes: Nodes::collect(root),
             budget,
             bindings: HashMap::new(),
             rotations: HashMap::new(),
@@ -132,6 +133,10 @@ impl<'a> JsFolder<'a> {
         self.budget
     }
 
+    pub fn nodes(&self) -> &Nodes<'a> {
+        &self.nodes
+    }
+
     fn text(&self, n: Node<'a>) -> &'a str {
         std::str::from_utf8(&self.src[n.byte_range()]).unwrap_or("")
     }
@@ -148,7 +153,7 @@ impl<'a> JsFolder<'a> {
             e.0 += 1;
             e.1 = b;
         };
-        preorder(self.root, |n| {
+        self.nodes.preorder(|n| {
             match n.kind() {
                 "variable_declarator" => {
                     if let (Some(name), Some(value)) = (
@@ -249,7 +254,7 @@ impl<'a> JsFolder<'a> {
         let mut arrays: HashMap<&'a str, Vec<Vec<u8>>> = HashMap::new();
         let mut candidates: Vec<(&'a str, Node<'a>)> = Vec::new();
         let mut checksums: Vec<Node<'a>> = Vec::new();
-        preorder(self.root, |n| {
+        self.nodes.preorder(|n| {
             match n.kind() {
                 "function_declaration" => {
                     if let Some(name) = n.child_by_field_name("name") {
@@ -454,7 +459,7 @@ impl<'a> JsFolder<'a> {
     /// Every (name, value) assignment in the tree, for flow predicates.
     pub fn assignments(&self) -> Vec<(String, Node<'a>)> {
         let mut out = Vec::new();
-        preorder(self.root, |n| {
+        self.nodes.preorder(|n| {
             let pair = match n.kind() {
                 "variable_declarator" => n
                     .child_by_field_name("name")
@@ -545,7 +550,7 @@ impl<'a> JsFolder<'a> {
     /// payload is scanned.
     pub fn payload_candidates(&self) -> Vec<Node<'a>> {
         let mut out = Vec::new();
-        preorder(self.root, |n| {
+        self.nodes.preorder(|n| {
             if matches!(n.kind(), "string" | "template_string") {
                 // Markup with scripts written from JavaScript is scanned as markup.
                 if memchr::memmem::find(&self.src[n.byte_range()].to_ascii_lowercase(), b"<script")

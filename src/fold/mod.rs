@@ -13,6 +13,7 @@ pub mod walk;
 pub use budget::{Budget, LimitHit, Limits};
 pub use value::{Folded, Value};
 pub use walk::preorder as walk_preorder;
+pub use walk::Nodes;
 
 use tree_sitter::Node;
 
@@ -125,6 +126,14 @@ impl<'a> Folder<'a> {
         match self {
             Folder::Js(f) => f.payload_candidates(),
             Folder::Php(f) => f.payload_candidates(),
+        }
+    }
+
+    /// Every node of the unit's tree in document order (for whole-tree passes).
+    pub fn nodes(&self) -> &Nodes<'a> {
+        match self {
+            Folder::Js(f) => f.nodes(),
+            Folder::Php(f) => f.nodes(),
         }
     }
 

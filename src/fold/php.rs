@@ -15,7 +15,7 @@ use tree_sitter::Node;
 use super::budget::{Budget, LimitHit};
 use super::decoders::{self, Inflate};
 use super::value::{Folded, Value};
-use super::walk::{is_binary_op, left_spine, preorder};
+use super::walk::{is_binary_op, left_spine, preorder, Nodes};
 
 /// Functions whose folded result can hide a payload.
 pub const DECODER_FUNCTIONS: &[&str] = &[
@@ -59,6 +59,8 @@ fn truthy(v: &Folded) -> bool {
 pub struct PhpFolder<'a> {
     src: &'a [u8],
     root: Node<'a>,
+    /// Every node in document order, for whole-tree passes.
+    nodes: Nodes<'a>,
     budget: &'a Budget,
     /// Variable name (without `$`) → its single assigned value; `None` when written more than once.
     vars: HashMap<String, Option<Node<'a>>>,
@@ -108,6 +110,7 @@ impl<'a> PhpFolder<'a> {
         let mut f = PhpFolder {
             src,
             root,
+            nodes: Nodes::collect(root),
             budget,
             vars: HashMap::new(),
             cache: RefCell::default(),
@@ -134,13 +137,17 @@ impl<'a> PhpFolder<'a> {
         self.budget
     }
 
+    pub fn nodes(&self) -> &Nodes<'a> {
+        &self.nodes
+    }
+
     fn text(&self, n: Node<'a>) -> &'a str {
         std::str::from_utf8(&self.src[n.byte_range()]).unwrap_or("")
     }
 
     fn collect_functions(&mut self) {
         let mut functions: HashMap<String, Option<Node<'a>>> = HashMap::new();
-        preorder(self.root, |n| {
+        self.nodes.preorder(|n| {
             if matches!(n.kind(), "function_definition" | "method_declaration") {
                 if let Some(name) = n.child_by_field_name("name") {
                     functions
@@ -528,7 +535,7 @@ impl<'a> PhpFolder<'a> {
     fn collect_vars(&mut self) {
         let mut vars: HashMap<String, Option<Node<'a>>> = HashMap::new();
         let mut pending = Vec::new();
-        preorder(self.root, |n| {
+        self.nodes.preorder(|n| {
             match n.kind() {
                 "assignment_expression" => {
                     if let (Some(l), Some(r)) = (
@@ -604,7 +611,7 @@ impl<'a> PhpFolder<'a> {
     /// binds `$k` and `$v` from `$src`.
     pub fn assignments(&self) -> Vec<(String, Node<'a>)> {
         let mut out = Vec::new();
-        preorder(self.root, |n| {
+        self.nodes.preorder(|n| {
             if n.kind() == "foreach_statement" {
                 let mut w = n.walk();
                 let kids: Vec<Node<'a>> = n
@@ -657,7 +664,7 @@ impl<'a> PhpFolder<'a> {
 
     pub fn payload_candidates(&self) -> Vec<Node<'a>> {
         let mut out = Vec::new();
-        preorder(self.root, |n| {
+        self.nodes.preorder(|n| {
             if matches!(
                 n.kind(),
                 "string" | "encapsed_string" | "heredoc" | "nowdoc"
@@ -794,7 +801,7 @@ impl<'a> PhpFolder<'a> {
         let mut spans = self.function_spans.borrow_mut();
         let spans = spans.get_or_insert_with(|| {
             let mut out = Vec::new();
-            preorder(self.root, |n| {
+            self.nodes.preorder(|n| {
                 if matches!(
                     n.kind(),
                     "function_definition"

@@ -55,3 +55,91 @@ pub fn left_spine<'a>(
     }
     Some((spine, left))
 }
+
+/// Trees with more nodes than this are walked with a cursor each time instead of being kept
+/// as a list (36 bytes a node: 1 M nodes is 36 MB per worker thread).
+const MAX_LISTED_NODES: usize = 1 << 20;
+
+/// Every node of a unit's tree in document order, collected by one cursor walk. A unit is
+/// walked by several passes (variables, functions, assignments, payload candidates, data
+/// flow, the depth check); moving a tree cursor was the largest single cost in profiles, so
+/// the passes iterate this list instead.
+pub struct Nodes<'a> {
+    root: Node<'a>,
+    /// Empty when the tree has more than `MAX_LISTED_NODES` nodes.
+    nodes: Vec<Node<'a>>,
+    /// For each node, the index just past its subtree (to skip children).
+    ends: Vec<u32>,
+    /// Levels below the root (as `parse::deeper_than` counts them), when listed.
+    max_depth: Option<usize>,
+}
+
+impl<'a> Nodes<'a> {
+    pub fn collect(root: Node<'a>) -> Nodes<'a> {
+        let mut out = Nodes {
+            root,
+            nodes: Vec::new(),
+            ends: Vec::new(),
+            max_depth: None,
+        };
+        let count = root.descendant_count();
+        if count > MAX_LISTED_NODES {
+            return out;
+        }
+        out.nodes.reserve_exact(count);
+        out.ends.reserve_exact(count);
+        let mut cursor = root.walk();
+        let mut open: Vec<usize> = Vec::new();
+        let mut max_depth = 0usize;
+        loop {
+            let i = out.nodes.len();
+            out.nodes.push(cursor.node());
+            out.ends.push(0);
+            if cursor.goto_first_child() {
+                open.push(i);
+                max_depth = max_depth.max(open.len());
+                continue;
+            }
+            out.ends[i] = (i + 1) as u32;
+            loop {
+                if !open.is_empty() && cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    out.max_depth = Some(max_depth);
+                    return out;
+                }
+                if let Some(p) = open.pop() {
+                    out.ends[p] = out.nodes.len() as u32;
+                }
+            }
+        }
+    }
+
+    /// Like [`preorder`] over the whole tree: `visit` returns false to skip a node's children.
+    pub fn preorder(&self, mut visit: impl FnMut(Node<'a>) -> bool) {
+        if self.nodes.is_empty() {
+            return preorder(self.root, visit);
+        }
+        let mut i = 0;
+        while i < self.nodes.len() {
+            i = if visit(self.nodes[i]) {
+                i + 1
+            } else {
+                self.ends[i] as usize
+            };
+        }
+    }
+
+    /// Is the tree deeper than `limit` levels?
+    pub fn deeper_than(&self, limit: usize) -> bool {
+        match self.max_depth {
+            Some(d) => d > limit,
+            None => crate::parse::deeper_than(self.root, limit),
+        }
+    }
+
+    pub fn root(&self) -> Node<'a> {
+        self.root
+    }
+}
