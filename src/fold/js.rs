@@ -80,6 +80,10 @@ pub struct JsFolder<'a> {
     /// Obfuscator string arrays rotated by an IIFE: array name → rotation count.
     rotations: HashMap<&'a str, usize>,
     cache: RefCell<HashMap<usize, Option<Folded>>>,
+    /// Statement lists run by [`JsFolder::value_in_context`], by list node id: how far each
+    /// has been run and the locals it left. Candidates come in document order, so the
+    /// statements before each are run once per list, not once per candidate.
+    contexts: RefCell<HashMap<usize, Context<'a>>>,
     /// Obfuscator string arrays (a global array, or a function returning one), rotated.
     string_arrays: HashMap<&'a str, Vec<Vec<u8>>>,
     /// Accessor functions of those arrays: `function _0xab(i, k) { i = i - 0x1a0; … }`.
@@ -100,6 +104,16 @@ enum ArrayEncoding {
     },
 }
 
+/// A statement list part-way run by [`JsFolder::value_in_context`].
+struct Context<'a> {
+    /// The list's statements, in order.
+    stmts: Vec<Node<'a>>,
+    /// How many of them have been run.
+    done: usize,
+    /// The locals they left.
+    env: Env,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Accessor<'a> {
     array: &'a str,
@@ -116,6 +130,7 @@ impl<'a> JsFolder<'a> {
             bindings: HashMap::new(),
             rotations: HashMap::new(),
             cache: RefCell::default(),
+            contexts: RefCell::default(),
             string_arrays: HashMap::new(),
             accessors: HashMap::new(),
         };
@@ -633,7 +648,30 @@ impl<'a> JsFolder<'a> {
             stmt = p;
         }
         let program = stmt.parent()?;
-        // Every assignment target of the list is a local of this evaluation.
+        // Resume the run of this list where an earlier candidate left it, unless that was past
+        // `stmt` (a fresh run then, as before).
+        let at = stmt.start_byte();
+        let cached = self.contexts.borrow_mut().remove(&program.id());
+        let mut ctx = match cached {
+            Some(c) if c.done == 0 || c.stmts[c.done - 1].start_byte() < at => c,
+            _ => self.fresh_context(program, env),
+        };
+        let upto = ctx.stmts.partition_point(|s| s.start_byte() < at);
+        while ctx.done < upto && !self.budget.out_of_time() {
+            let s = ctx.stmts[ctx.done];
+            let _ = self.exec(s, &mut ctx.env, 1);
+            ctx.done += 1;
+        }
+        // The statement holding `node` may itself compute it (`for (…) m += …; document.write(m)`
+        // sit in one statement list only at top level), so fold with what is known now.
+        let out = self.fold(node, &mut ctx.env, 1);
+        self.contexts.borrow_mut().insert(program.id(), ctx);
+        out
+    }
+
+    /// A statement list about to be run from its start: every assignment target in it is a
+    /// local of the run (unknown until assigned), besides the parameters already in `env`.
+    fn fresh_context(&self, program: Node<'a>, mut env: Env) -> Context<'a> {
         preorder(program, |n| {
             if is_function(n) {
                 return false;
@@ -651,16 +689,11 @@ impl<'a> JsFolder<'a> {
             }
             true
         });
-        let mut cursor = program.walk();
-        for s in program.named_children(&mut cursor) {
-            if s == stmt || self.budget.out_of_time() {
-                break;
-            }
-            let _ = self.exec(s, &mut env, 1);
+        Context {
+            stmts: program.named_children(&mut program.walk()).collect(),
+            done: 0,
+            env,
         }
-        // The statement holding `node` may itself compute it (`for (…) m += …; document.write(m)`
-        // sit in one statement list only at top level), so fold with what is known now.
-        self.fold(node, &mut env, 1)
     }
 
     /// Folds a node at top level (no local environment), with caching.
