@@ -752,10 +752,16 @@ impl<'a> JsFolder<'a> {
             "array" => {
                 let mut items = Vec::new();
                 for c in node.named_children(&mut node.walk()) {
-                    if c.kind() == "comment" {
-                        continue;
+                    match c.kind() {
+                        "comment" => {}
+                        // `[...xs]`: known elements only when `xs` is known; else the length is
+                        // unknown too (one unknown item per spread made `for(;r.length;)
+                        // r.push(...i.kids)` grow forever).
+                        "spread_element" => {
+                            spread_into(&mut items, self.fold(c.named_child(0)?, env, d)?)?
+                        }
+                        _ => items.push(self.fold(c, env, d)),
                     }
-                    items.push(self.fold(c, env, d));
                 }
                 let mut arr = Folded::plain(Value::Arr(Vec::new()));
                 for i in items.iter().flatten() {
@@ -1728,8 +1734,10 @@ impl<'a> JsFolder<'a> {
                     return false;
                 }
                 let name = self.text(left).to_string();
-                let (Some(Some(l)), Some(r)) = (env.get(&name).cloned(), self.fold(right, env, d))
-                else {
+                // The right side first, then the old value is taken out, not copied: `s += c`
+                // in a loop copying the growing `s` each time was quadratic.
+                let r = self.fold(right, env, d);
+                let (Some(Some(l)), Some(r)) = (env.remove(&name), r) else {
                     env.insert(name, None);
                     return true;
                 };
@@ -1737,13 +1745,23 @@ impl<'a> JsFolder<'a> {
                     "+=" => match (&l.value, &r.value) {
                         (Value::Num(a), Value::Num(b)) => Some(Folded::num(a + b)),
                         _ => {
-                            let mut s = l.to_text().unwrap_or_default();
                             let add = r.to_text().unwrap_or_default();
                             if !self.budget.take_decoded(add.len()) {
+                                env.insert(name, None);
                                 return false;
                             }
+                            let out = Folded::str(Vec::new())
+                                .with_provenance_of(&l)
+                                .with_provenance_of(&r);
+                            let mut s = match l.value {
+                                Value::Str(s) => s,
+                                _ => l.to_text().unwrap_or_default(),
+                            };
                             s.extend(add);
-                            Some(Folded::str(s).with_provenance_of(&l).with_provenance_of(&r))
+                            Some(Folded {
+                                value: Value::Str(s),
+                                ..out
+                            })
                         }
                     },
                     "-=" => Some(Folded::num(
@@ -1794,14 +1812,43 @@ impl<'a> JsFolder<'a> {
                     return false;
                 }
                 let args = e.child_by_field_name("arguments");
-                let vals: Vec<Option<Folded>> = args
-                    .map(|a| {
-                        a.named_children(&mut a.walk())
-                            .map(|c| self.fold(c, env, d))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let mut vals: Option<Vec<Option<Folded>>> = Some(Vec::new());
+                for c in args
+                    .map(|a| a.named_children(&mut a.walk()).collect::<Vec<_>>())
+                    .unwrap_or_default()
+                {
+                    match c.kind() {
+                        "comment" => {}
+                        "spread_element" => {
+                            let v = c.named_child(0).and_then(|x| self.fold(x, env, d));
+                            vals = vals.zip(v).and_then(|(mut vs, v)| {
+                                spread_into(&mut vs, v)?;
+                                Some(vs)
+                            });
+                        }
+                        _ => {
+                            let v = self.fold(c, env, d);
+                            if let Some(vs) = vals.as_mut() {
+                                vs.push(v);
+                            }
+                        }
+                    }
+                }
                 let name = self.text(obj).to_string();
+                // `a.push(...unknown)`: the array's length is no longer known.
+                let Some(vals) = vals else {
+                    let is_array = matches!(
+                        env.get(&name),
+                        Some(Some(Folded {
+                            value: Value::Arr(_),
+                            ..
+                        }))
+                    );
+                    if is_array {
+                        env.insert(name, None);
+                    }
+                    return is_array;
+                };
                 if let Some(Some(Folded {
                     value: Value::Arr(items),
                     ..
@@ -2049,6 +2096,17 @@ fn member_of(obj: &Folded, key: &str) -> Option<Folded> {
         }
         _ => None,
     }
+}
+
+/// Appends the elements of a spread value (`...xs`): an array's items, a string's characters.
+/// `None` when it has no known elements.
+fn spread_into(items: &mut Vec<Option<Folded>>, v: Folded) -> Option<()> {
+    match v.value {
+        Value::Arr(more) => items.extend(more.iter().cloned()),
+        Value::Str(s) => items.extend(js_chars(&s).into_iter().map(|c| Some(Folded::str(c)))),
+        _ => return None,
+    }
+    Some(())
 }
 
 /// The function of an immediately invoked function expression, `(function(){})()` or
