@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use tree_sitter::Node;
 
@@ -763,11 +764,11 @@ impl<'a> JsFolder<'a> {
                         _ => items.push(self.fold(c, env, d)),
                     }
                 }
-                let mut arr = Folded::plain(Value::Arr(Vec::new()));
+                let mut arr = Folded::plain(Value::Arr(Rc::default()));
                 for i in items.iter().flatten() {
                     arr = arr.with_provenance_of(i);
                 }
-                arr.value = Value::Arr(items);
+                arr.value = Value::Arr(Rc::new(items));
                 Some(arr)
             }
             "binary_expression" => self.fold_binary(node, env, d),
@@ -821,6 +822,10 @@ impl<'a> JsFolder<'a> {
     fn fold_identifier(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
         let name = self.text(node);
         if let Some(v) = env.get(name) {
+            let size = v.as_ref().and_then(Folded::as_bytes).map_or(0, <[u8]>::len);
+            if !self.budget.copy(size) {
+                return None;
+            }
             return v.clone();
         }
         match self.bindings.get(name)? {
@@ -835,7 +840,7 @@ impl<'a> JsFolder<'a> {
                     if let Value::Arr(items) = &mut v.value {
                         if !items.is_empty() {
                             let r = rot % items.len();
-                            items.rotate_left(r);
+                            Rc::make_mut(items).rotate_left(r);
                         }
                     }
                 }
@@ -1082,6 +1087,19 @@ impl<'a> JsFolder<'a> {
                     return Some(Folded::plain(v).with_provenance_of(local));
                 }
             }
+            // A local receiver is read in place, after the arguments: copying a long string at
+            // every `s.substr(i, 2)` of a decoding loop made the loop quadratic.
+            if object.kind() == "identifier"
+                && !matches!(method.as_str(), "map" | "replace" | "replaceAll")
+                && matches!(env.get(self.text(object)), Some(Some(_)))
+            {
+                let args: Vec<Option<Folded>> =
+                    arg_nodes.iter().map(|a| self.fold(*a, env, d)).collect();
+                let Some(Some(recv)) = env.get(self.text(object)) else {
+                    return None;
+                };
+                return self.method(recv, &method, &args, arg_nodes.first().copied());
+            }
             let recv = self.fold(object, env, d)?;
             // `[…].map(function (c) { return String.fromCharCode(c ^ 7); })`: a pure callback.
             if method == "map" {
@@ -1099,11 +1117,11 @@ impl<'a> JsFolder<'a> {
                             d + 1,
                         ));
                     }
-                    let mut f = Folded::plain(Value::Arr(Vec::new())).with_provenance_of(&recv);
+                    let mut f = Folded::plain(Value::Arr(Rc::default())).with_provenance_of(&recv);
                     for v in out.iter().flatten() {
                         f = f.with_provenance_of(v);
                     }
-                    f.value = Value::Arr(out);
+                    f.value = Value::Arr(Rc::new(out));
                     return Some(f);
                 }
             }
@@ -1127,7 +1145,7 @@ impl<'a> JsFolder<'a> {
             }
             let args: Vec<Option<Folded>> =
                 arg_nodes.iter().map(|a| self.fold(*a, env, d)).collect();
-            return self.method(recv, &method, &args, arg_nodes.first().copied());
+            return self.method(&recv, &method, &args, arg_nodes.first().copied());
         }
         let name = self.callee_name(callee);
         if let Some(name) = &name {
@@ -1243,7 +1261,7 @@ impl<'a> JsFolder<'a> {
                     // `String.fromCharCode.apply(null, [..])` style arrays are spread.
                     match &v.value {
                         Value::Arr(items) => {
-                            for i in items {
+                            for i in items.iter() {
                                 decoders::push_char(&mut out, i.as_ref()?.as_num()? as u32);
                             }
                         }
@@ -1260,7 +1278,7 @@ impl<'a> JsFolder<'a> {
                     return None;
                 };
                 let mut out = Vec::new();
-                for i in items {
+                for i in items.iter() {
                     decoders::push_char(&mut out, i.as_ref()?.as_num()? as u32);
                 }
                 Some(Folded::str(out).via("fromCharCode"))
@@ -1296,14 +1314,18 @@ impl<'a> JsFolder<'a> {
     /// String and array methods with folded receiver and arguments.
     fn method(
         &self,
-        recv: Folded,
+        recv: &Folded,
         method: &str,
         args: &[Option<Folded>],
         first_arg: Option<Node<'a>>,
     ) -> Option<Folded> {
         let arg = |i: usize| args.get(i).cloned().flatten();
         let text_arg = |i: usize| arg(i).and_then(|a| a.to_text());
-        let mut prov = recv.clone();
+        // Provenance only: the receiver's value itself is not copied.
+        let mut prov = Folded {
+            value: Value::Bool(false),
+            decoders: recv.decoders.clone(),
+        };
         for a in args.iter().flatten() {
             prov = prov.with_provenance_of(a);
         }
@@ -1317,7 +1339,7 @@ impl<'a> JsFolder<'a> {
                 let (re, _) = self.js_regex(first_arg?)?;
                 let parts: Vec<Option<Folded>> =
                     re.split(s).map(|p| Some(Folded::str(p.to_vec()))).collect();
-                out(Value::Arr(parts))
+                out(Value::Arr(Rc::new(parts)))
             }
             (Value::Str(s), "split") => {
                 let sep = text_arg(0)?;
@@ -1332,12 +1354,12 @@ impl<'a> JsFolder<'a> {
                         .map(|p| Some(Folded::str(p)))
                         .collect()
                 };
-                out(Value::Arr(parts))
+                out(Value::Arr(Rc::new(parts)))
             }
             (Value::Arr(items), "reverse") => {
-                let mut items = items.clone();
+                let mut items = Vec::clone(items);
                 items.reverse();
-                out(Value::Arr(items)).map(|f| f.via("reverse"))
+                out(Value::Arr(Rc::new(items))).map(|f| f.via("reverse"))
             }
             (Value::Arr(items), "join") => {
                 let sep = match arg(0) {
@@ -1354,14 +1376,14 @@ impl<'a> JsFolder<'a> {
                 out(Value::Str(s))
             }
             (Value::Arr(items), "concat") => {
-                let mut items = items.clone();
+                let mut items = Vec::clone(items);
                 for a in args {
-                    match a.as_ref()?.value.clone() {
-                        Value::Arr(more) => items.extend(more),
+                    match &a.as_ref()?.value {
+                        Value::Arr(more) => items.extend(more.iter().cloned()),
                         _ => items.push(a.clone()),
                     }
                 }
-                out(Value::Arr(items))
+                out(Value::Arr(Rc::new(items)))
             }
             (Value::Str(s), "concat") => {
                 let mut s = s.clone();
@@ -1485,7 +1507,9 @@ impl<'a> JsFolder<'a> {
                 let b = arg(1).map_or(Some(len as f64), |a| a.as_num())? as i64;
                 let r = |v: i64| if v < 0 { (len + v).max(0) } else { v.min(len) };
                 let (s, e) = (r(a), r(b));
-                out(Value::Arr(items[s as usize..e.max(s) as usize].to_vec()))
+                out(Value::Arr(Rc::new(
+                    items[s as usize..e.max(s) as usize].to_vec(),
+                )))
             }
             _ => None,
         }
@@ -1705,6 +1729,7 @@ impl<'a> JsFolder<'a> {
                         return false;
                     }
                     let i = i as usize;
+                    let items = Rc::make_mut(items);
                     if i == items.len() {
                         if !self.budget.take_decoded(1) {
                             return false;
@@ -1717,6 +1742,9 @@ impl<'a> JsFolder<'a> {
                 }
                 if !local(left, env) {
                     return false;
+                }
+                if let Some(done) = self.append_in_place(left, right, env, d) {
+                    return done;
                 }
                 let v = self.fold(right, env, d);
                 env.insert(self.text(left).to_string(), v);
@@ -1854,7 +1882,7 @@ impl<'a> JsFolder<'a> {
                     ..
                 })) = env.get_mut(&name)
                 {
-                    items.extend(vals);
+                    Rc::make_mut(items).extend(vals);
                     return true;
                 }
                 false
@@ -1867,6 +1895,57 @@ impl<'a> JsFolder<'a> {
             "parenthesized_expression" => e.named_child(0).is_some_and(|c| self.effect(c, env, d)),
             _ => false,
         }
+    }
+
+    /// `s = s + a + …` with `s` a local string that the other operands do not mention: appends
+    /// to `s` in place (decoders build their output this way, and folding the right side as a
+    /// whole copied the growing `s` at every step). `None` when the shape does not apply.
+    fn append_in_place(
+        &self,
+        left: Node<'a>,
+        right: Node<'a>,
+        env: &mut Env,
+        d: usize,
+    ) -> Option<bool> {
+        if !is_binary_op(right, self.src, "+") {
+            return None;
+        }
+        let name = self.text(left);
+        let (spine, first) = left_spine(right, self.src, "+", 1024, |_| false)?;
+        if first.kind() != "identifier" || self.text(first) != name {
+            return None;
+        }
+        let Some(Some(Folded {
+            value: Value::Str(_),
+            ..
+        })) = env.get(name)
+        else {
+            return None;
+        };
+        let operands: Vec<Node<'a>> = spine
+            .iter()
+            .rev()
+            .filter_map(|b| b.child_by_field_name("right"))
+            .collect();
+        let mut mentioned = false;
+        for o in &operands {
+            preorder(*o, |n| {
+                mentioned |= n.kind() == "identifier" && self.text(n) == name;
+                !mentioned
+            });
+        }
+        if mentioned || operands.len() != spine.len() {
+            return None;
+        }
+        let mut acc = env.remove(name).flatten();
+        for o in operands {
+            acc = match (acc, self.fold(o, env, d)) {
+                (Some(l), Some(r)) => self.js_add(l, r),
+                _ => None,
+            };
+        }
+        env.insert(name.to_string(), acc);
+        Some(true)
     }
 
     /// The packer's arguments when `call` is `(function(p,a,c,k,e,d){...})('...', a, c, '...'.split('|'), ...)`.
