@@ -994,3 +994,31 @@ fn string_array_checksums_and_replace_callbacks_stay_within_the_step_budget() {
         .warned("checksum.js", "step budget")
         .warned("replace.js", "");
 }
+
+#[test]
+fn bundle_shaped_code_finishes_well_within_the_time_budget() {
+    // Shaped like WordPress's dist bundles, which each used their whole 10 s: thousands of
+    // calls of named functions (payload candidates) in one module body, each folded in the
+    // context of the statements before it; and a breadth-first walk whose array grows by a
+    // spread of unknown items, which the helper interpreter ran (copying it) until time ran out.
+    let dir = tree();
+    let mut bundle = String::from("(function(){");
+    for i in 0..3000 {
+        bundle.push_str(&format!(
+            "function f{i}(x){{return x}}var o{i}={{a:[1,2,3],b:\"s{i}\",c:{{d:o{}}}}};var v{i}=f{i}(window.x{i});",
+            i.max(1) - 1
+        ));
+    }
+    bundle.push_str("})();");
+    std::fs::write(dir.path().join("bundle.js"), bundle).unwrap();
+    std::fs::write(
+        dir.path().join("spread.js"),
+        "function hq(e,t){let r=[...t],n=[...t];for(;r.length;){let i=r.shift();\
+         r.push(...i.innerBlocks),n.push(...i.innerBlocks)}return n}var w=hq(window.a,window.b);",
+    )
+    .unwrap();
+    scan(dir.path(), &[])
+        .kept_skimmer()
+        .no_warning_for("bundle.js")
+        .no_warning_for("spread.js");
+}

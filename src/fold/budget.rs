@@ -166,6 +166,22 @@ impl Budget {
         true
     }
 
+    /// Accounts for copying `bytes` bytes of a folded value: one step per KiB, so that code
+    /// copying large values in a loop runs out of steps, not of the file's time.
+    pub fn copy(&self, bytes: usize) -> bool {
+        let extra = (bytes >> 10) as u64;
+        if extra == 0 {
+            return true;
+        }
+        let s = self.steps.get().saturating_add(extra);
+        self.steps.set(s);
+        if s > self.limits.max_eval_steps {
+            self.hit(LimitHit::EvalSteps);
+            return false;
+        }
+        !self.out_of_time()
+    }
+
     pub fn out_of_time(&self) -> bool {
         if self.expired.get() {
             return true;

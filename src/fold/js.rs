@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use tree_sitter::Node;
 
@@ -81,6 +82,10 @@ pub struct JsFolder<'a> {
     /// Obfuscator string arrays rotated by an IIFE: array name → rotation count.
     rotations: HashMap<&'a str, usize>,
     cache: RefCell<HashMap<usize, Option<Folded>>>,
+    /// Statement lists run by [`JsFolder::value_in_context`], by list node id: how far each
+    /// has been run and the locals it left. Candidates come in document order, so the
+    /// statements before each are run once per list, not once per candidate.
+    contexts: RefCell<HashMap<usize, Context<'a>>>,
     /// Obfuscator string arrays (a global array, or a function returning one), rotated.
     string_arrays: HashMap<&'a str, Vec<Vec<u8>>>,
     /// Accessor functions of those arrays: `function _0xab(i, k) { i = i - 0x1a0; … }`.
@@ -101,6 +106,16 @@ enum ArrayEncoding {
     },
 }
 
+/// A statement list part-way run by [`JsFolder::value_in_context`].
+struct Context<'a> {
+    /// The list's statements, in order.
+    stmts: Vec<Node<'a>>,
+    /// How many of them have been run.
+    done: usize,
+    /// The locals they left.
+    env: Env,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Accessor<'a> {
     array: &'a str,
@@ -117,6 +132,7 @@ impl<'a> JsFolder<'a> {
             bindings: HashMap::new(),
             rotations: HashMap::new(),
             cache: RefCell::default(),
+            contexts: RefCell::default(),
             string_arrays: HashMap::new(),
             accessors: HashMap::new(),
         };
@@ -638,7 +654,30 @@ impl<'a> JsFolder<'a> {
             stmt = p;
         }
         let program = stmt.parent()?;
-        // Every assignment target of the list is a local of this evaluation.
+        // Resume the run of this list where an earlier candidate left it, unless that was past
+        // `stmt` (a fresh run then, as before).
+        let at = stmt.start_byte();
+        let cached = self.contexts.borrow_mut().remove(&program.id());
+        let mut ctx = match cached {
+            Some(c) if c.done == 0 || c.stmts[c.done - 1].start_byte() < at => c,
+            _ => self.fresh_context(program, env),
+        };
+        let upto = ctx.stmts.partition_point(|s| s.start_byte() < at);
+        while ctx.done < upto && !self.budget.out_of_time() {
+            let s = ctx.stmts[ctx.done];
+            let _ = self.exec(s, &mut ctx.env, 1);
+            ctx.done += 1;
+        }
+        // The statement holding `node` may itself compute it (`for (…) m += …; document.write(m)`
+        // sit in one statement list only at top level), so fold with what is known now.
+        let out = self.fold(node, &mut ctx.env, 1);
+        self.contexts.borrow_mut().insert(program.id(), ctx);
+        out
+    }
+
+    /// A statement list about to be run from its start: every assignment target in it is a
+    /// local of the run (unknown until assigned), besides the parameters already in `env`.
+    fn fresh_context(&self, program: Node<'a>, mut env: Env) -> Context<'a> {
         preorder(program, |n| {
             if is_function(n) {
                 return false;
@@ -656,16 +695,11 @@ impl<'a> JsFolder<'a> {
             }
             true
         });
-        let mut cursor = program.walk();
-        for s in program.named_children(&mut cursor) {
-            if s == stmt || self.budget.out_of_time() {
-                break;
-            }
-            let _ = self.exec(s, &mut env, 1);
+        Context {
+            stmts: program.named_children(&mut program.walk()).collect(),
+            done: 0,
+            env,
         }
-        // The statement holding `node` may itself compute it (`for (…) m += …; document.write(m)`
-        // sit in one statement list only at top level), so fold with what is known now.
-        self.fold(node, &mut env, 1)
     }
 
     /// Folds a node at top level (no local environment), with caching.
@@ -724,16 +758,22 @@ impl<'a> JsFolder<'a> {
             "array" => {
                 let mut items = Vec::new();
                 for c in node.named_children(&mut node.walk()) {
-                    if c.kind() == "comment" {
-                        continue;
+                    match c.kind() {
+                        "comment" => {}
+                        // `[...xs]`: known elements only when `xs` is known; else the length is
+                        // unknown too (one unknown item per spread made `for(;r.length;)
+                        // r.push(...i.kids)` grow forever).
+                        "spread_element" => {
+                            spread_into(&mut items, self.fold(c.named_child(0)?, env, d)?)?
+                        }
+                        _ => items.push(self.fold(c, env, d)),
                     }
-                    items.push(self.fold(c, env, d));
                 }
-                let mut arr = Folded::plain(Value::Arr(Vec::new()));
+                let mut arr = Folded::plain(Value::Arr(Rc::default()));
                 for i in items.iter().flatten() {
                     arr = arr.with_provenance_of(i);
                 }
-                arr.value = Value::Arr(items);
+                arr.value = Value::Arr(Rc::new(items));
                 Some(arr)
             }
             "binary_expression" => self.fold_binary(node, env, d),
@@ -787,6 +827,10 @@ impl<'a> JsFolder<'a> {
     fn fold_identifier(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
         let name = self.text(node);
         if let Some(v) = env.get(name) {
+            let size = v.as_ref().and_then(Folded::as_bytes).map_or(0, <[u8]>::len);
+            if !self.budget.copy(size) {
+                return None;
+            }
             return v.clone();
         }
         match self.bindings.get(name)? {
@@ -801,7 +845,7 @@ impl<'a> JsFolder<'a> {
                     if let Value::Arr(items) = &mut v.value {
                         if !items.is_empty() {
                             let r = rot % items.len();
-                            items.rotate_left(r);
+                            Rc::make_mut(items).rotate_left(r);
                         }
                     }
                 }
@@ -1048,6 +1092,19 @@ impl<'a> JsFolder<'a> {
                     return Some(Folded::plain(v).with_provenance_of(local));
                 }
             }
+            // A local receiver is read in place, after the arguments: copying a long string at
+            // every `s.substr(i, 2)` of a decoding loop made the loop quadratic.
+            if object.kind() == "identifier"
+                && !matches!(method.as_str(), "map" | "replace" | "replaceAll")
+                && matches!(env.get(self.text(object)), Some(Some(_)))
+            {
+                let args: Vec<Option<Folded>> =
+                    arg_nodes.iter().map(|a| self.fold(*a, env, d)).collect();
+                let Some(Some(recv)) = env.get(self.text(object)) else {
+                    return None;
+                };
+                return self.method(recv, &method, &args, arg_nodes.first().copied());
+            }
             let recv = self.fold(object, env, d)?;
             // `[…].map(function (c) { return String.fromCharCode(c ^ 7); })`: a pure callback.
             if method == "map" {
@@ -1065,11 +1122,11 @@ impl<'a> JsFolder<'a> {
                             d + 1,
                         ));
                     }
-                    let mut f = Folded::plain(Value::Arr(Vec::new())).with_provenance_of(&recv);
+                    let mut f = Folded::plain(Value::Arr(Rc::default())).with_provenance_of(&recv);
                     for v in out.iter().flatten() {
                         f = f.with_provenance_of(v);
                     }
-                    f.value = Value::Arr(out);
+                    f.value = Value::Arr(Rc::new(out));
                     return Some(f);
                 }
             }
@@ -1093,7 +1150,7 @@ impl<'a> JsFolder<'a> {
             }
             let args: Vec<Option<Folded>> =
                 arg_nodes.iter().map(|a| self.fold(*a, env, d)).collect();
-            return self.method(recv, &method, &args, arg_nodes.first().copied());
+            return self.method(&recv, &method, &args, arg_nodes.first().copied());
         }
         let name = self.callee_name(callee);
         if let Some(name) = &name {
@@ -1209,7 +1266,7 @@ impl<'a> JsFolder<'a> {
                     // `String.fromCharCode.apply(null, [..])` style arrays are spread.
                     match &v.value {
                         Value::Arr(items) => {
-                            for i in items {
+                            for i in items.iter() {
                                 decoders::push_char(&mut out, i.as_ref()?.as_num()? as u32);
                             }
                         }
@@ -1226,7 +1283,7 @@ impl<'a> JsFolder<'a> {
                     return None;
                 };
                 let mut out = Vec::new();
-                for i in items {
+                for i in items.iter() {
                     decoders::push_char(&mut out, i.as_ref()?.as_num()? as u32);
                 }
                 Some(Folded::str(out).via("fromCharCode"))
@@ -1262,14 +1319,18 @@ impl<'a> JsFolder<'a> {
     /// String and array methods with folded receiver and arguments.
     fn method(
         &self,
-        recv: Folded,
+        recv: &Folded,
         method: &str,
         args: &[Option<Folded>],
         first_arg: Option<Node<'a>>,
     ) -> Option<Folded> {
         let arg = |i: usize| args.get(i).cloned().flatten();
         let text_arg = |i: usize| arg(i).and_then(|a| a.to_text());
-        let mut prov = recv.clone();
+        // Provenance only: the receiver's value itself is not copied.
+        let mut prov = Folded {
+            value: Value::Bool(false),
+            decoders: recv.decoders.clone(),
+        };
         for a in args.iter().flatten() {
             prov = prov.with_provenance_of(a);
         }
@@ -1283,7 +1344,7 @@ impl<'a> JsFolder<'a> {
                 let (re, _) = self.js_regex(first_arg?)?;
                 let parts: Vec<Option<Folded>> =
                     re.split(s).map(|p| Some(Folded::str(p.to_vec()))).collect();
-                out(Value::Arr(parts))
+                out(Value::Arr(Rc::new(parts)))
             }
             (Value::Str(s), "split") => {
                 let sep = text_arg(0)?;
@@ -1298,12 +1359,12 @@ impl<'a> JsFolder<'a> {
                         .map(|p| Some(Folded::str(p)))
                         .collect()
                 };
-                out(Value::Arr(parts))
+                out(Value::Arr(Rc::new(parts)))
             }
             (Value::Arr(items), "reverse") => {
-                let mut items = items.clone();
+                let mut items = Vec::clone(items);
                 items.reverse();
-                out(Value::Arr(items)).map(|f| f.via("reverse"))
+                out(Value::Arr(Rc::new(items))).map(|f| f.via("reverse"))
             }
             (Value::Arr(items), "join") => {
                 let sep = match arg(0) {
@@ -1320,14 +1381,14 @@ impl<'a> JsFolder<'a> {
                 out(Value::Str(s))
             }
             (Value::Arr(items), "concat") => {
-                let mut items = items.clone();
+                let mut items = Vec::clone(items);
                 for a in args {
-                    match a.as_ref()?.value.clone() {
-                        Value::Arr(more) => items.extend(more),
+                    match &a.as_ref()?.value {
+                        Value::Arr(more) => items.extend(more.iter().cloned()),
                         _ => items.push(a.clone()),
                     }
                 }
-                out(Value::Arr(items))
+                out(Value::Arr(Rc::new(items)))
             }
             (Value::Str(s), "concat") => {
                 let mut s = s.clone();
@@ -1451,7 +1512,9 @@ impl<'a> JsFolder<'a> {
                 let b = arg(1).map_or(Some(len as f64), |a| a.as_num())? as i64;
                 let r = |v: i64| if v < 0 { (len + v).max(0) } else { v.min(len) };
                 let (s, e) = (r(a), r(b));
-                out(Value::Arr(items[s as usize..e.max(s) as usize].to_vec()))
+                out(Value::Arr(Rc::new(
+                    items[s as usize..e.max(s) as usize].to_vec(),
+                )))
             }
             _ => None,
         }
@@ -1671,6 +1734,7 @@ impl<'a> JsFolder<'a> {
                         return false;
                     }
                     let i = i as usize;
+                    let items = Rc::make_mut(items);
                     if i == items.len() {
                         if !self.budget.take_decoded(1) {
                             return false;
@@ -1683,6 +1747,9 @@ impl<'a> JsFolder<'a> {
                 }
                 if !local(left, env) {
                     return false;
+                }
+                if let Some(done) = self.append_in_place(left, right, env, d) {
+                    return done;
                 }
                 let v = self.fold(right, env, d);
                 env.insert(self.text(left).to_string(), v);
@@ -1700,8 +1767,10 @@ impl<'a> JsFolder<'a> {
                     return false;
                 }
                 let name = self.text(left).to_string();
-                let (Some(Some(l)), Some(r)) = (env.get(&name).cloned(), self.fold(right, env, d))
-                else {
+                // The right side first, then the old value is taken out, not copied: `s += c`
+                // in a loop copying the growing `s` each time was quadratic.
+                let r = self.fold(right, env, d);
+                let (Some(Some(l)), Some(r)) = (env.remove(&name), r) else {
                     env.insert(name, None);
                     return true;
                 };
@@ -1709,13 +1778,23 @@ impl<'a> JsFolder<'a> {
                     "+=" => match (&l.value, &r.value) {
                         (Value::Num(a), Value::Num(b)) => Some(Folded::num(a + b)),
                         _ => {
-                            let mut s = l.to_text().unwrap_or_default();
                             let add = r.to_text().unwrap_or_default();
                             if !self.budget.take_decoded(add.len()) {
+                                env.insert(name, None);
                                 return false;
                             }
+                            let out = Folded::str(Vec::new())
+                                .with_provenance_of(&l)
+                                .with_provenance_of(&r);
+                            let mut s = match l.value {
+                                Value::Str(s) => s,
+                                _ => l.to_text().unwrap_or_default(),
+                            };
                             s.extend(add);
-                            Some(Folded::str(s).with_provenance_of(&l).with_provenance_of(&r))
+                            Some(Folded {
+                                value: Value::Str(s),
+                                ..out
+                            })
                         }
                     },
                     "-=" => Some(Folded::num(
@@ -1766,20 +1845,49 @@ impl<'a> JsFolder<'a> {
                     return false;
                 }
                 let args = e.child_by_field_name("arguments");
-                let vals: Vec<Option<Folded>> = args
-                    .map(|a| {
-                        a.named_children(&mut a.walk())
-                            .map(|c| self.fold(c, env, d))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let mut vals: Option<Vec<Option<Folded>>> = Some(Vec::new());
+                for c in args
+                    .map(|a| a.named_children(&mut a.walk()).collect::<Vec<_>>())
+                    .unwrap_or_default()
+                {
+                    match c.kind() {
+                        "comment" => {}
+                        "spread_element" => {
+                            let v = c.named_child(0).and_then(|x| self.fold(x, env, d));
+                            vals = vals.zip(v).and_then(|(mut vs, v)| {
+                                spread_into(&mut vs, v)?;
+                                Some(vs)
+                            });
+                        }
+                        _ => {
+                            let v = self.fold(c, env, d);
+                            if let Some(vs) = vals.as_mut() {
+                                vs.push(v);
+                            }
+                        }
+                    }
+                }
                 let name = self.text(obj).to_string();
+                // `a.push(...unknown)`: the array's length is no longer known.
+                let Some(vals) = vals else {
+                    let is_array = matches!(
+                        env.get(&name),
+                        Some(Some(Folded {
+                            value: Value::Arr(_),
+                            ..
+                        }))
+                    );
+                    if is_array {
+                        env.insert(name, None);
+                    }
+                    return is_array;
+                };
                 if let Some(Some(Folded {
                     value: Value::Arr(items),
                     ..
                 })) = env.get_mut(&name)
                 {
-                    items.extend(vals);
+                    Rc::make_mut(items).extend(vals);
                     return true;
                 }
                 false
@@ -1792,6 +1900,57 @@ impl<'a> JsFolder<'a> {
             "parenthesized_expression" => e.named_child(0).is_some_and(|c| self.effect(c, env, d)),
             _ => false,
         }
+    }
+
+    /// `s = s + a + …` with `s` a local string that the other operands do not mention: appends
+    /// to `s` in place (decoders build their output this way, and folding the right side as a
+    /// whole copied the growing `s` at every step). `None` when the shape does not apply.
+    fn append_in_place(
+        &self,
+        left: Node<'a>,
+        right: Node<'a>,
+        env: &mut Env,
+        d: usize,
+    ) -> Option<bool> {
+        if !is_binary_op(right, self.src, "+") {
+            return None;
+        }
+        let name = self.text(left);
+        let (spine, first) = left_spine(right, self.src, "+", 1024, |_| false)?;
+        if first.kind() != "identifier" || self.text(first) != name {
+            return None;
+        }
+        let Some(Some(Folded {
+            value: Value::Str(_),
+            ..
+        })) = env.get(name)
+        else {
+            return None;
+        };
+        let operands: Vec<Node<'a>> = spine
+            .iter()
+            .rev()
+            .filter_map(|b| b.child_by_field_name("right"))
+            .collect();
+        let mut mentioned = false;
+        for o in &operands {
+            preorder(*o, |n| {
+                mentioned |= n.kind() == "identifier" && self.text(n) == name;
+                !mentioned
+            });
+        }
+        if mentioned || operands.len() != spine.len() {
+            return None;
+        }
+        let mut acc = env.remove(name).flatten();
+        for o in operands {
+            acc = match (acc, self.fold(o, env, d)) {
+                (Some(l), Some(r)) => self.js_add(l, r),
+                _ => None,
+            };
+        }
+        env.insert(name.to_string(), acc);
+        Some(true)
     }
 
     /// The packer's arguments when `call` is `(function(p,a,c,k,e,d){...})('...', a, c, '...'.split('|'), ...)`.
@@ -2021,6 +2180,17 @@ fn member_of(obj: &Folded, key: &str) -> Option<Folded> {
         }
         _ => None,
     }
+}
+
+/// Appends the elements of a spread value (`...xs`): an array's items, a string's characters.
+/// `None` when it has no known elements.
+fn spread_into(items: &mut Vec<Option<Folded>>, v: Folded) -> Option<()> {
+    match v.value {
+        Value::Arr(more) => items.extend(more.iter().cloned()),
+        Value::Str(s) => items.extend(js_chars(&s).into_iter().map(|c| Some(Folded::str(c)))),
+        _ => return None,
+    }
+    Some(())
 }
 
 /// The function of an immediately invoked function expression, `(function(){})()` or

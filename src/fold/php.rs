@@ -9,6 +9,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use tree_sitter::Node;
 
@@ -338,7 +339,7 @@ impl<'a> PhpFolder<'a> {
             return Flow::Abort;
         };
         let entries: Vec<(Folded, Option<Folded>)> = match subject.value {
-            Value::Arr(items) => items
+            Value::Arr(items) => Rc::unwrap_or_clone(items)
                 .into_iter()
                 .enumerate()
                 .map(|(i, v)| (Folded::num(i as f64), v))
@@ -1187,7 +1188,7 @@ impl<'a> PhpFolder<'a> {
         if any_key {
             Some(Folded::plain(Value::Map(keyed)))
         } else {
-            Some(Folded::plain(Value::Arr(items)))
+            Some(Folded::plain(Value::Arr(Rc::new(items))))
         }
     }
 
@@ -1560,7 +1561,10 @@ impl<'a> PhpFolder<'a> {
                 let (s, _) = text(0)?;
                 let n = arg(1).and_then(|a| a.as_num()).unwrap_or(1.0).max(1.0) as usize;
                 Some(Folded::plain(Value::Arr(
-                    s.chunks(n).map(|c| Some(Folded::str(c.to_vec()))).collect(),
+                    s.chunks(n)
+                        .map(|c| Some(Folded::str(c.to_vec())))
+                        .collect::<Vec<_>>()
+                        .into(),
                 )))
             }
             "explode" => {
@@ -1573,7 +1577,7 @@ impl<'a> PhpFolder<'a> {
                     .into_iter()
                     .map(|p| Some(Folded::str(p)))
                     .collect();
-                Some(Folded::plain(Value::Arr(parts)))
+                Some(Folded::plain(Value::Arr(Rc::new(parts))))
             }
             "array_map" => {
                 // array_map('chr', [...]) and friends: a known pure callback over a folded array.
@@ -1583,7 +1587,7 @@ impl<'a> PhpFolder<'a> {
                     return None;
                 };
                 let mut out = Vec::with_capacity(items.len());
-                for it in items {
+                for it in items.iter() {
                     let it = it.as_ref()?;
                     let mapped = match callback.as_str() {
                         "chr" => vec![(it.as_num()? as i64).rem_euclid(256) as u8],
@@ -1598,7 +1602,7 @@ impl<'a> PhpFolder<'a> {
                     };
                     out.push(Some(Folded::str(mapped)));
                 }
-                Some(Folded::plain(Value::Arr(out)).via("array_map"))
+                Some(Folded::plain(Value::Arr(Rc::new(out))).via("array_map"))
             }
             _ => self.inline_user_function(&name, &args, d),
         }

@@ -1,6 +1,7 @@
 //! Folded values and their provenance.
 
 use std::fmt::Write;
+use std::rc::Rc;
 
 /// A statically known value.
 #[derive(Debug, Clone, PartialEq)]
@@ -9,8 +10,10 @@ pub enum Value {
     Str(Vec<u8>),
     Num(f64),
     Bool(bool),
-    /// An array whose unknown elements are `None`.
-    Arr(Vec<Option<Folded>>),
+    /// An array whose unknown elements are `None`. Shared, copied on write (`Rc::make_mut`):
+    /// the evaluators pass values around by clone, and copying a large array at every read
+    /// made loops over it quadratic.
+    Arr(Rc<Vec<Option<Folded>>>),
     /// A PHP array with keys (`['a' => 'x', 5 => 'y']`), in insertion order; integer keys are
     /// kept as their decimal text, as PHP normalises them.
     Map(Vec<(Vec<u8>, Option<Folded>)>),
