@@ -315,6 +315,10 @@ pub fn scan_source(
     }
 }
 
+/// Files larger than this are analysed one at a time (see `scan_source_inner`).
+const LARGE_FILE_BYTES: usize = 256 << 10;
+static LARGE_FILE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn scan_source_inner(
     file: &SourceFile,
     rules: &RuleSet,
@@ -339,8 +343,15 @@ fn scan_source_inner(
     {
         return (Vec::new(), Vec::new());
     }
+    // One large file at a time: analysing a multi-megabyte bundle holds hundreds of MB (its
+    // syntax tree alone is ~20× the file), so peak memory is bounded by the largest file rather
+    // than by the largest files that happen to run together. Taken before the file's time
+    // budget starts.
+    let _large = (file.bytes.len() > LARGE_FILE_BYTES)
+        .then(|| LARGE_FILE.lock().unwrap_or_else(|e| e.into_inner()));
     let budget = Budget::new(limits.clone());
     let scan = engine::scan_file(&file_units, rules, &budget);
+    drop(_large);
     let text = file.bytes.as_slice();
     let index = LineIndex::new(text);
     let location = |span: &std::ops::Range<usize>| Location {

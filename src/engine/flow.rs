@@ -16,7 +16,17 @@ use crate::lang::Lang;
 type Key = (usize, String);
 
 /// See [`FlowIndex::uses`].
-type Uses = HashMap<String, Vec<(usize, usize, usize, usize)>>;
+struct Uses {
+    /// Name → its occurrences (indexes into `names`) that lie inside an assignment's value, in
+    /// document order.
+    by_name: HashMap<String, Vec<u32>>,
+    /// Per occurrence: the innermost assignment whose value holds it (`NONE`: none).
+    innermost: Vec<u32>,
+    /// Per assignment: the innermost other assignment whose value holds its value.
+    parent: Vec<u32>,
+}
+
+const NONE: u32 = u32::MAX;
 
 /// Name occurrences longer than this are not tracked. A member chain `a.b.b.b…` has one
 /// `member_expression` per prefix, so keeping every prefix's text would take memory quadratic
@@ -341,50 +351,68 @@ impl FlowIndex {
         fallback
     }
 
-    /// Variables (transitively) assigned from one of `source_spans`.
-    ///
-    /// A worklist over an index from names to the assignments whose value mentions them, so a
-    /// long chain of assignments costs linear, not quadratic, time; stops with what it found so
-    /// far when the file's time budget runs out (recorded as a limit hit).
-    /// Name → (position, assignment, scope of the occurrence, occurrence) for every
-    /// occurrence of the name inside an assignment's value, sorted by position. Built once per
-    /// unit: every `tainted-by` constraint of the unit's rules asks for a different source
-    /// set, and nested assignment values make the index large (each name counts once per
-    /// enclosing assignment).
+    /// Where names occur inside assignment values, without listing every (name, enclosing
+    /// assignment) pair: nested values (a bundle's modules inside one another) would repeat each
+    /// name once per enclosing assignment, hundreds of MB on a large bundle. Instead each
+    /// occurrence knows its innermost enclosing assignment, and each assignment the one whose
+    /// value encloses it. Built once per unit (every `tainted-by` constraint asks for a
+    /// different source set).
     fn uses(&self, budget: &Budget) -> &Uses {
         self.uses.get_or_init(|| {
-            let mut uses = Uses::new();
-            let mut visits = 0u64;
-            for (ai, (_, value)) in self.assignments.iter().enumerate() {
-                let first = self
-                    .names
-                    .partition_point(|(_, r, _)| r.start < value.start);
-                for (ni, (name, r, scope)) in self.names[first..]
-                    .iter()
-                    .enumerate()
-                    .take_while(|(_, (_, r, _))| r.start < value.end)
-                {
-                    visits += 1;
-                    if visits.is_multiple_of(4096) && budget.out_of_time() {
-                        return uses;
-                    }
-                    if r.end <= value.end {
-                        uses.entry(name.clone()).or_default().push((
-                            r.start,
-                            ai,
-                            *scope,
-                            first + ni,
-                        ));
-                    }
+            let n = self.assignments.len();
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by_key(|&i| {
+                let v = &self.assignments[i].1;
+                (v.start, std::cmp::Reverse(v.end))
+            });
+            let mut uses = Uses {
+                by_name: HashMap::new(),
+                innermost: vec![NONE; self.names.len()],
+                parent: vec![NONE; n],
+            };
+            let contains = |a: usize, r: &Range<usize>| {
+                let v = &self.assignments[a].1;
+                v.start <= r.start && r.end <= v.end
+            };
+            let mut open: Vec<usize> = Vec::new();
+            let mut next = 0;
+            for (ni, (name, r, _)) in self.names.iter().enumerate() {
+                if ni.is_multiple_of(4096) && budget.out_of_time() {
+                    break;
                 }
-            }
-            for list in uses.values_mut() {
-                list.sort_unstable();
+                while next < n && self.assignments[order[next]].1.start <= r.start {
+                    let a = order[next];
+                    let v = self.assignments[a].1.clone();
+                    while open.last().is_some_and(|&t| !contains(t, &v)) {
+                        open.pop();
+                    }
+                    uses.parent[a] = open.last().map_or(NONE, |&t| t as u32);
+                    open.push(a);
+                    next += 1;
+                }
+                while open
+                    .last()
+                    .is_some_and(|&t| self.assignments[t].1.end <= r.start)
+                {
+                    open.pop();
+                }
+                if let Some(&a) = open.iter().rev().find(|&&t| contains(t, r)) {
+                    uses.innermost[ni] = a as u32;
+                    uses.by_name
+                        .entry(name.clone())
+                        .or_default()
+                        .push(ni as u32);
+                }
             }
             uses
         })
     }
 
+    /// Variables (transitively) assigned from one of `source_spans`.
+    ///
+    /// A worklist over an index from names to the assignments whose value mentions them, so a
+    /// long chain of assignments costs linear, not quadratic, time; stops with what it found so
+    /// far when the file's time budget runs out (recorded as a limit hit).
     pub fn tainted(
         &self,
         source_spans: &[Range<usize>],
@@ -417,32 +445,40 @@ impl FlowIndex {
             }
         }
         let uses = self.uses(budget);
+        // Assignments already credited (their enclosing ones were credited with them).
+        let mut credited = vec![false; self.assignments.len()];
         while let Some((scope, name)) = work.pop() {
-            let Some(list) = uses.get(name.as_str()) else {
+            let Some(list) = uses.by_name.get(name.as_str()) else {
                 continue;
             };
             // An occurrence can refer to the variable only inside the variable's scope (in
-            // JavaScript, anywhere inside it; in PHP, not in nested functions): the uses are
-            // sorted by position, so only that range is visited.
+            // JavaScript, anywhere inside it; in PHP, not in nested functions): occurrences are
+            // in document order, so only that range is visited.
             let within = &self.scopes[scope].0;
-            let first = list.partition_point(|u| u.0 < within.start);
-            for &(_, ai, occurrence_scope, ni) in
-                list[first..].iter().take_while(|u| u.0 < within.end)
+            let first = list.partition_point(|&ni| self.names[ni as usize].1.start < within.start);
+            for &ni in list[first..]
+                .iter()
+                .take_while(|&&ni| self.names[ni as usize].1.start < within.end)
             {
                 if out_of_time() {
                     return tainted;
                 }
-                let r = &self.names[ni].1;
+                let (_, r, occurrence_scope) = &self.names[ni as usize];
+                if self.lang == Lang::Php && *occurrence_scope != scope {
+                    continue;
+                }
                 if blocked.iter().any(|b| r.start >= b.start && r.end <= b.end) {
                     continue;
                 }
-                let refers = match self.lang {
-                    Lang::Php => occurrence_scope == scope,
-                    Lang::Javascript => true,
-                };
-                let key = &self.assignments[ai].0;
-                if refers && tainted.insert(key.clone()) {
-                    work.push(key.clone());
+                // The occurrence taints every assignment whose value encloses it.
+                let mut a = uses.innermost[ni as usize];
+                while a != NONE && !credited[a as usize] {
+                    credited[a as usize] = true;
+                    let key = &self.assignments[a as usize].0;
+                    if tainted.insert(key.clone()) {
+                        work.push(key.clone());
+                    }
+                    a = uses.parent[a as usize];
                 }
             }
         }
