@@ -57,7 +57,7 @@ fn main() {
         );
     }
     let mut why: Vec<(String, usize)> = why.into_iter().collect();
-    why.sort_by(|a, b| b.1.cmp(&a.1));
+    why.sort_by_key(|w| std::cmp::Reverse(w.1));
     println!("\nwhy files were kept (a file can count under several reasons):");
     for (reason, n) in why.iter().take(40) {
         println!("{n:>8}  {reason}");
