@@ -170,12 +170,14 @@ pub struct Prefilter {
     always: bool,
     /// Every rule's need, by rule index (for `admits`).
     need: Vec<Need>,
+    /// Per atom: must its match start a word (a call spelled `name(`)?
+    word_start: Vec<bool>,
 }
 
 impl Prefilter {
     pub fn new(rules: &RuleSet) -> Prefilter {
-        // (text, case-sensitive) of every atom.
-        let mut table: Vec<(String, bool)> = Vec::new();
+        // (text, case-sensitive, must start a word) of every atom.
+        let mut table: Vec<(String, bool, bool)> = Vec::new();
         let mut index = |atom: &str| -> Vec<usize> {
             match atom {
                 "@card-field" => return vec![CARD_FIELD],
@@ -187,19 +189,20 @@ impl Prefilter {
                 None => (atom.to_ascii_lowercase(), false),
             };
             // `name()`: the name called, or quoted (a callback, a name kept in a variable).
+            // A call must start a word: `mail(` is not `Email(`.
             let spellings = match atom.strip_suffix("()") {
                 Some(name) => vec![
-                    format!("{name}("),
-                    format!("{name} ("),
-                    format!("'{name}'"),
-                    format!("\"{name}\""),
+                    (format!("{name}("), true),
+                    (format!("{name} ("), true),
+                    (format!("'{name}'"), false),
+                    (format!("\"{name}\""), false),
                 ],
-                None => vec![atom],
+                None => vec![(atom, false)],
             };
             spellings
                 .into_iter()
-                .map(|a| {
-                    let entry = (a, exact);
+                .map(|(a, word)| {
+                    let entry = (a, exact, word);
                     match table.iter().position(|e| *e == entry) {
                         Some(i) => i,
                         None => {
@@ -254,12 +257,13 @@ impl Prefilter {
         ));
         let always = needs.iter().any(|(n, _)| n.is_any());
         let atom_count = table.len();
+        let word_start: Vec<bool> = table.iter().map(|(_, _, w)| *w).collect();
         let automaton = |exact: bool| {
             let (ids, texts): (Vec<usize>, Vec<&str>) = table
                 .iter()
                 .enumerate()
-                .filter(|(_, (_, e))| *e == exact)
-                .map(|(i, (t, _))| (i, t.as_str()))
+                .filter(|(_, (_, e, _))| *e == exact)
+                .map(|(i, (t, _, _))| (i, t.as_str()))
                 .unzip();
             let ac = AhoCorasickBuilder::new()
                 .ascii_case_insensitive(!exact)
@@ -269,9 +273,10 @@ impl Prefilter {
             (ac, ids)
         };
         let atoms = [automaton(false), automaton(true)];
+        // ASCII word boundaries (`(?-u)`): a Unicode `\b` keeps the regex off its fast DFA.
         let pattern: Vec<String> = OBFUSCATION
             .iter()
-            .map(|(_, p)| format!("(?:{p})"))
+            .map(|(_, p)| format!("(?-u:{p})"))
             .collect();
         let obfuscation = Regex::new(&pattern.join("|")).expect("obfuscation patterns compile");
         Prefilter {
@@ -281,6 +286,7 @@ impl Prefilter {
             needs,
             always,
             need,
+            word_start,
         }
     }
 
@@ -337,7 +343,14 @@ impl Prefilter {
         let mut present = vec![false; self.atom_count];
         for (ac, ids) in &self.atoms {
             for m in ac.find_overlapping_iter(bytes) {
-                present[ids[m.pattern().as_usize()]] = true;
+                let i = ids[m.pattern().as_usize()];
+                let inside_word = m.start() > 0 && {
+                    let b = bytes[m.start() - 1];
+                    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+                };
+                if !(self.word_start[i] && inside_word) {
+                    present[i] = true;
+                }
             }
         }
         let card = std::cell::OnceCell::new();
