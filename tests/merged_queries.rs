@@ -3,35 +3,15 @@
 //! compared on the fixtures, the annotated rule tests and (when present) the shared corpus.
 
 mod common;
-use common::root;
+use common::{json_findings, root};
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
 fn findings(paths: &[PathBuf], per_rule: bool) -> serde_json::Value {
-    let mut cmd = Command::cargo_bin("skimlint").unwrap();
-    cmd.arg("check").args(paths).args([
-        "--format",
-        "json",
-        "--no-config",
-        "--no-ignores",
-        "--fail-on",
-        "none",
-    ]);
-    cmd.env_remove("SKIMLINT_NO_PREFILTER");
-    if per_rule {
-        cmd.env("SKIMLINT_PER_RULE_QUERIES", "1");
-    } else {
-        cmd.env_remove("SKIMLINT_PER_RULE_QUERIES");
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    doc["findings"].clone()
+    json_findings(paths, |cmd| {
+        if per_rule {
+            cmd.env("SKIMLINT_PER_RULE_QUERIES", "1");
+        }
+    })
 }
 
 fn same_merged_and_per_rule(paths: &[PathBuf]) -> usize {

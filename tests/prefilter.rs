@@ -3,36 +3,18 @@
 //! annotated rule tests, generated inputs and (when present) the shared corpus.
 
 mod common;
-use common::root;
+use common::{json_findings, root};
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
 fn findings(paths: &[PathBuf], prefilter: bool, extra: &[&str]) -> serde_json::Value {
-    let mut cmd = Command::cargo_bin("skimlint").unwrap();
-    cmd.arg("check")
-        .args(paths)
-        .args([
-            "--format",
-            "json",
-            "--no-config",
-            "--no-ignores",
-            "--fail-on",
-            "none",
-        ])
-        .args(extra);
-    if !prefilter {
-        cmd.arg("--no-prefilter");
-    }
-    cmd.env_remove("SKIMLINT_NO_PREFILTER");
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    doc["findings"].clone()
+    json_findings(paths, |cmd| {
+        cmd.args(extra);
+        if !prefilter {
+            cmd.arg("--no-prefilter");
+        }
+    })
 }
 
 fn same_with_and_without(paths: &[PathBuf]) -> usize {

@@ -23,3 +23,29 @@ pub fn fixture(name: &str) -> PathBuf {
         .join("fixtures")
         .join(name)
 }
+
+/// `skimlint check PATHS --format json --no-config --no-ignores --fail-on none`, with the
+/// switches that change how it scans cleared from the environment; `adjust` adds arguments or
+/// variables. Returns the `findings` array (the run must succeed).
+pub fn json_findings(paths: &[PathBuf], adjust: impl FnOnce(&mut Command)) -> serde_json::Value {
+    let mut cmd = Command::cargo_bin("skimlint").unwrap();
+    cmd.arg("check").args(paths).args([
+        "--format",
+        "json",
+        "--no-config",
+        "--no-ignores",
+        "--fail-on",
+        "none",
+    ]);
+    cmd.env_remove("SKIMLINT_NO_PREFILTER");
+    cmd.env_remove("SKIMLINT_PER_RULE_QUERIES");
+    adjust(&mut cmd);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["findings"].clone()
+}
