@@ -21,13 +21,14 @@ fn main() {
             continue;
         };
         let kind = classify::classify(&c.disk_path, &bytes);
-        let (name, scope) = match kind {
+        let name = match kind {
             FileKind::Skip => continue,
-            FileKind::Javascript => ("javascript", Scope::Script),
-            FileKind::Markup(_) => ("markup", Scope::Script),
-            FileKind::Php | FileKind::PhpFragment => ("php", Scope::of_php(&bytes)),
-            FileKind::ServerConfig => ("server-config", Scope::All),
+            FileKind::Javascript => "javascript",
+            FileKind::Markup(_) => "markup",
+            FileKind::Php | FileKind::PhpFragment => "php",
+            FileKind::ServerConfig => "server-config",
         };
+        let scope = Scope::of(kind, &bytes);
         let row = by_kind.entry(name).or_default();
         row[0] += 1;
         row[1] += bytes.len();

@@ -22,6 +22,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
 
 use crate::rules::{RuleSet, Severity};
+use crate::units::classify::FileKind;
 
 static DISABLED: AtomicBool = AtomicBool::new(false);
 
@@ -130,17 +131,23 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// The scope of a PHP file's bytes.
-    pub fn of_php(bytes: &[u8]) -> Scope {
+    /// The scope of a file of `kind` with these bytes.
+    pub fn of(kind: FileKind, bytes: &[u8]) -> Scope {
         static SCRIPT: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
-        let re = SCRIPT.get_or_init(|| {
-            Regex::new(r#"(?i)<script|javascript:|\son[a-z]{3,20}\s*=\s*\\?["']"#)
-                .expect("script markers compile")
-        });
-        if re.is_match(bytes) {
-            Scope::All
-        } else {
-            Scope::Php
+        match kind {
+            FileKind::Javascript | FileKind::Markup(_) => Scope::Script,
+            FileKind::Php | FileKind::PhpFragment => {
+                let re = SCRIPT.get_or_init(|| {
+                    Regex::new(r#"(?i)<script|javascript:|\son[a-z]{3,20}\s*=\s*\\?["']"#)
+                        .expect("script markers compile")
+                });
+                if re.is_match(bytes) {
+                    Scope::All
+                } else {
+                    Scope::Php
+                }
+            }
+            FileKind::ServerConfig | FileKind::Skip => Scope::All,
         }
     }
 }
@@ -154,6 +161,17 @@ enum Applies {
     Server,
     /// Whatever the file.
     Everywhere,
+}
+
+impl Applies {
+    /// Is a need that applies so asked about in a file of `scope`?
+    fn within(self, scope: Scope) -> bool {
+        match scope {
+            Scope::Script => self != Applies::Server,
+            Scope::Php => self != Applies::Scripts,
+            Scope::All => true,
+        }
+    }
 }
 
 /// The compiled prefilter for one rule set.
@@ -320,12 +338,7 @@ impl Prefilter {
             .iter()
             .filter(|&&ri| rules.rules[ri].severity() != Severity::Signal);
         for (&ri, (need, applies)) in reporting.zip(&self.needs) {
-            let in_scope = match scope {
-                Scope::Script => *applies != Applies::Server,
-                Scope::Php => *applies != Applies::Scripts,
-                Scope::All => true,
-            };
-            if in_scope && need.met(&has) {
+            if applies.within(scope) && need.met(&has) {
                 out.push(format!("rule {}", rules.rules[ri].id()));
             }
         }
@@ -371,11 +384,7 @@ impl Prefilter {
         let has = self.atoms_in(bytes);
         self.needs
             .iter()
-            .filter(|(_, applies)| match scope {
-                Scope::Script => *applies != Applies::Server,
-                Scope::Php => *applies != Applies::Scripts,
-                Scope::All => true,
-            })
+            .filter(|(_, applies)| applies.within(scope))
             .any(|(need, _)| need.met(&has))
     }
 
@@ -537,7 +546,7 @@ mod tests {
         let p = Prefilter::new(&rules);
         assert!(!p.always, "every built-in reporting rule declares atoms");
         let plain = b"<?php class A { public function b() { return 1; } }";
-        assert!(!p.may_match(plain, Scope::of_php(plain)));
+        assert!(!p.may_match(plain, Scope::of(FileKind::Php, plain)));
         assert!(p.may_match(b"<?php eval($_POST['x']);", Scope::Php));
         // PHP-only needs do not count in scripts.
         let upload = b"move_uploaded_file($_FILES['a']['tmp_name'], $d);";

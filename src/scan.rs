@@ -339,12 +339,11 @@ fn scan_source_inner(
     if kind == classify::FileKind::Skip {
         return (Vec::new(), Vec::new());
     }
-    let scope = match kind {
-        classify::FileKind::Javascript | classify::FileKind::Markup(_) => Scope::Script,
-        classify::FileKind::Php | classify::FileKind::PhpFragment => Scope::of_php(&file.bytes),
-        classify::FileKind::ServerConfig | classify::FileKind::Skip => Scope::All,
-    };
-    if crate::prefilter::enabled() && !rules.prefilter().may_match(&file.bytes, scope) {
+    if crate::prefilter::enabled()
+        && !rules
+            .prefilter()
+            .may_match(&file.bytes, Scope::of(kind, &file.bytes))
+    {
         return (Vec::new(), Vec::new());
     }
     let file_units = units::extract(kind, &file.bytes);
@@ -358,11 +357,11 @@ fn scan_source_inner(
     // syntax tree alone is ~20× the file), so peak memory is bounded by the largest file rather
     // than by the largest files that happen to run together. Taken before the file's time
     // budget starts.
-    let _large = (file.bytes.len() > LARGE_FILE_BYTES)
+    let large = (file.bytes.len() > LARGE_FILE_BYTES)
         .then(|| LARGE_FILE.lock().unwrap_or_else(|e| e.into_inner()));
     let budget = Budget::new(limits.clone());
     let scan = engine::scan_file(&file_units, rules, &budget);
-    if let Some(guard) = _large {
+    if let Some(guard) = large {
         release_freed_memory();
         drop(guard);
     }

@@ -216,22 +216,9 @@ impl<'a> PhpFolder<'a> {
                     Some(e) if self.effect(e, d) => Flow::Normal,
                     _ => Flow::Abort,
                 },
-                "if_statement" => {
-                    let Some(cond) = stmt
-                        .child_by_field_name("condition")
-                        .and_then(|c| self.fold(c, d))
-                    else {
-                        return Flow::Abort;
-                    };
-                    if truthy(&cond) {
-                        match stmt.child_by_field_name("body") {
-                            Some(b) => self.run_block(b, d),
-                            None => Flow::Abort,
-                        }
-                    } else {
-                        self.run_alternatives(stmt, d)
-                    }
-                }
+                "if_statement" => self
+                    .run_if_true(stmt, d)
+                    .unwrap_or_else(|| self.run_alternatives(stmt, d)),
                 "break_statement" | "continue_statement" => {
                     // Only one level: `break 2;` is outside the subset.
                     if stmt.named_child_count() > 0 {
@@ -287,6 +274,24 @@ impl<'a> PhpFolder<'a> {
         Flow::Normal
     }
 
+    /// Runs the body of an `if` or `elseif` whose condition folds to true; `None` when it folds
+    /// to false (an unknown condition aborts).
+    fn run_if_true(&self, arm: Node<'a>, d: usize) -> Option<Flow> {
+        let Some(cond) = arm
+            .child_by_field_name("condition")
+            .and_then(|c| self.fold(c, d))
+        else {
+            return Some(Flow::Abort);
+        };
+        if !truthy(&cond) {
+            return None;
+        }
+        Some(match arm.child_by_field_name("body") {
+            Some(b) => self.run_block(b, d),
+            None => Flow::Abort,
+        })
+    }
+
     /// The `elseif` / `else` arms of an `if` whose condition was false.
     fn run_alternatives(&self, stmt: Node<'a>, d: usize) -> Flow {
         let mut w = stmt.walk();
@@ -304,17 +309,8 @@ impl<'a> PhpFolder<'a> {
                     }
                 }
                 "else_if_clause" => {
-                    let Some(cond) = alt
-                        .child_by_field_name("condition")
-                        .and_then(|c| self.fold(c, d))
-                    else {
-                        return Flow::Abort;
-                    };
-                    if truthy(&cond) {
-                        return match alt.child_by_field_name("body") {
-                            Some(b) => self.run_block(b, d),
-                            None => Flow::Abort,
-                        };
+                    if let Some(flow) = self.run_if_true(alt, d) {
+                        return flow;
                     }
                 }
                 _ => return Flow::Abort,
