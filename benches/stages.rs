@@ -191,7 +191,7 @@ fn fold_cost(c: &mut Criterion) {
                         true
                     });
                     for cand in folder.payload_candidates() {
-                        if folder.value(cand).is_some() {
+                        if folder.value(cand.node).is_some() {
                             known += 1;
                         }
                     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{scan_unit, FileScan};
-use crate::fold::{Budget, Folder, LimitHit};
+use crate::fold::{Budget, Folder, LimitHit, PayloadCandidate, Sink};
 use crate::lang::Lang;
 use crate::rules::RuleSet;
 use crate::source::{LineIndex, Position};
@@ -40,7 +40,11 @@ pub(super) fn scan_payloads(
     out: &mut FileScan,
 ) {
     let mut seen = std::collections::HashSet::new();
-    for candidate in folder.payload_candidates() {
+    for PayloadCandidate {
+        node: candidate,
+        sink,
+    } in folder.payload_candidates()
+    {
         if budget.out_of_time() {
             return;
         }
@@ -53,7 +57,11 @@ pub(super) fn scan_payloads(
         let Some(bytes) = value.as_bytes() else {
             continue;
         };
-        let Some(kind) = sniff_payload(bytes, unit.lang) else {
+        let kind = match sink {
+            Some(sink) => payload_kind_of(sink, bytes),
+            None => sniff_payload(bytes, unit.lang),
+        };
+        let Some(kind) = kind else {
             continue;
         };
         // Depth is counted in quarters of a layer: a thin eval wrapper around a decompressed
@@ -208,7 +216,21 @@ fn nested(kind: PayloadKind, bytes: &[u8]) -> FileUnits {
     }
 }
 
-/// Decides whether decoded bytes are code or markup worth scanning, and which.
+/// What a sink runs is read in the sink's language, never sniffed: a packed web shell's PHP
+/// prints a form, and that must not turn the payload into markup. Binary junk is still skipped.
+fn payload_kind_of(sink: Sink, bytes: &[u8]) -> Option<PayloadKind> {
+    if bytes.len() < 6 || !mostly_text(bytes) {
+        return None;
+    }
+    Some(match sink {
+        Sink::PhpCode => PayloadKind::Code(Lang::Php),
+        Sink::JsCode => PayloadKind::Code(Lang::Javascript),
+        Sink::Markup => PayloadKind::Markup,
+    })
+}
+
+/// Decides whether decoded bytes are code or markup worth scanning, and which, when no sink
+/// says so (a decoded value that is stored, compared or printed).
 fn sniff_payload(bytes: &[u8], parent: Lang) -> Option<PayloadKind> {
     if bytes.len() < 6 || !mostly_text(bytes) {
         return None;

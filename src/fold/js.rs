@@ -16,6 +16,7 @@ use super::budget::{Budget, LimitHit};
 use super::decoders;
 use super::value::{integer_to_radix, Folded, Value};
 use super::walk::{is_binary_op, left_spine, preorder, Nodes};
+use super::{PayloadCandidate, Sink};
 
 /// Objects whose members are globals: `window.eval` is `eval`.
 const GLOBAL_OBJECTS: &[&str] = &[
@@ -564,7 +565,9 @@ impl<'a> JsFolder<'a> {
 
     /// Decoder calls and packers, outermost first; nested ones are found again when the outer
     /// payload is scanned.
-    pub fn payload_candidates(&self) -> Vec<Node<'a>> {
+    /// Each candidate carries the sink that runs it where known: what `eval`, `Function` and
+    /// timers run is JavaScript, what `document.write` writes is markup.
+    pub fn payload_candidates(&self) -> Vec<PayloadCandidate<'a>> {
         let mut out = Vec::new();
         self.nodes.preorder(|n| {
             if matches!(n.kind(), "string" | "template_string") {
@@ -572,17 +575,23 @@ impl<'a> JsFolder<'a> {
                 if memchr::memmem::find(&self.src[n.byte_range()].to_ascii_lowercase(), b"<script")
                     .is_some()
                 {
-                    out.push(n);
+                    out.push(PayloadCandidate::new(n, None));
                 }
                 return false;
             }
-            if n.kind() != "call_expression" {
-                return true;
-            }
-            let Some(callee) = n.child_by_field_name("function") else {
+            // `new Function(body)` compiles its last argument like `Function(body)`.
+            let callee = match n.kind() {
+                "call_expression" => n.child_by_field_name("function"),
+                "new_expression" => n.child_by_field_name("constructor"),
+                _ => return true,
+            };
+            let Some(callee) = callee else {
                 return true;
             };
             let name = self.callee_name(callee).unwrap_or_default();
+            if n.kind() == "new_expression" && name != "Function" {
+                return true;
+            }
             // What a code sink runs, when it is a variable: folded in context by the caller.
             // `Function(arg1, …, body)`: the body is the last argument.
             let code_arg = n.child_by_field_name("arguments").and_then(|a| {
@@ -592,9 +601,13 @@ impl<'a> JsFolder<'a> {
                     a.named_child(0)
                 }
             });
+            let sink = match name.as_str() {
+                "document.write" | "document.writeln" => Sink::Markup,
+                _ => Sink::JsCode,
+            };
             let sink_arg = code_arg.filter(|a| a.kind() == "identifier");
             if let (true, Some(arg)) = (CODE_SINKS.contains(&name.as_str()), sink_arg) {
-                out.push(arg);
+                out.push(PayloadCandidate::new(arg, Some(sink)));
                 return false;
             }
             // What a code sink runs, when it folds as a whole (`eval('\x76ar…')`,
@@ -607,7 +620,12 @@ impl<'a> JsFolder<'a> {
                         .and_then(|f| self.callee_name(f))
                         .is_some_and(|c| DECODER_CALLS.contains(&c.as_str()));
                 if !is_decoder_call && self.value(arg).is_some_and(|v| v.as_bytes().is_some()) {
-                    out.push(arg);
+                    out.push(PayloadCandidate::new(arg, Some(sink)));
+                    return false;
+                }
+                // `eval(atob('…'))`: the decoder call below runs as the sink's language.
+                if is_decoder_call && self.value(arg).is_some_and(|v| v.as_bytes().is_some()) {
+                    out.push(PayloadCandidate::new(arg, Some(sink)));
                     return false;
                 }
             }
@@ -615,7 +633,7 @@ impl<'a> JsFolder<'a> {
                 || self.packer_args(n).is_some()
                 || matches!(self.binding_of(callee), Some(Binding::Function(_)));
             if is_candidate {
-                out.push(n);
+                out.push(PayloadCandidate::new(n, None));
                 return false;
             }
             true

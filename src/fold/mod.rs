@@ -19,6 +19,33 @@ use tree_sitter::Node;
 
 use crate::lang::Lang;
 
+/// What runs a decoded payload, which decides the language it is read in: code passed to
+/// `eval` is PHP (or JavaScript) whatever it prints, never sniffed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sink {
+    /// PHP `eval`, `assert`, `create_function`, `preg_replace` with `/e`: PHP code without an
+    /// open tag (a `?>` in it leaves PHP mode, as the interpreter would).
+    PhpCode,
+    /// JavaScript `eval`, `Function`, `setTimeout`/`setInterval` with a string, `execScript`.
+    JsCode,
+    /// `document.write`/`writeln`, an `echo` of markup: HTML whose scripts run.
+    Markup,
+}
+
+/// An expression whose folded value may be a payload, and the sink that runs it (None when the
+/// value is only decoded or stored here: then its content decides what it is scanned as).
+#[derive(Debug, Clone, Copy)]
+pub struct PayloadCandidate<'a> {
+    pub node: Node<'a>,
+    pub sink: Option<Sink>,
+}
+
+impl<'a> PayloadCandidate<'a> {
+    pub fn new(node: Node<'a>, sink: Option<Sink>) -> Self {
+        PayloadCandidate { node, sink }
+    }
+}
+
 /// The folder for one syntax tree, whichever the language.
 pub enum Folder<'a> {
     Js(Box<js::JsFolder<'a>>),
@@ -121,8 +148,9 @@ impl<'a> Folder<'a> {
         }
     }
 
-    /// Calls whose folded result may hide a payload: decoder calls, packers, and the like.
-    pub fn payload_candidates(&self) -> Vec<Node<'a>> {
+    /// Expressions whose folded value may hide a payload (decoder calls, packers, what a code
+    /// sink runs), each with the sink that runs it when that is known.
+    pub fn payload_candidates(&self) -> Vec<PayloadCandidate<'a>> {
         match self {
             Folder::Js(f) => f.payload_candidates(),
             Folder::Php(f) => f.payload_candidates(),

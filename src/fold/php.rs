@@ -17,6 +17,7 @@ use super::budget::{Budget, LimitHit};
 use super::decoders::{self, Inflate};
 use super::value::{Folded, Value};
 use super::walk::{is_binary_op, left_spine, preorder, Nodes};
+use super::{PayloadCandidate, Sink};
 
 /// Functions whose folded result can hide a payload.
 pub const DECODER_FUNCTIONS: &[&str] = &[
@@ -659,8 +660,19 @@ impl<'a> PhpFolder<'a> {
         out
     }
 
-    pub fn payload_candidates(&self) -> Vec<Node<'a>> {
+    /// Candidates for nested scanning, with the sink that runs each where it is known: what
+    /// `eval`/`assert`/`create_function`/`preg_replace /e` run is PHP code, whatever it prints.
+    pub fn payload_candidates(&self) -> Vec<PayloadCandidate<'a>> {
         let mut out = Vec::new();
+        // Byte ranges of code-sink arguments that do not fold as a whole: decoder calls inside
+        // them are candidates of their own, and still run as PHP code.
+        let mut code_args: Vec<std::ops::Range<usize>> = Vec::new();
+        let sink_of = |n: Node, code_args: &[std::ops::Range<usize>]| {
+            code_args
+                .iter()
+                .any(|r| r.start <= n.start_byte() && n.end_byte() <= r.end)
+                .then_some(Sink::PhpCode)
+        };
         self.nodes.preorder(|n| {
             if matches!(
                 n.kind(),
@@ -677,7 +689,7 @@ impl<'a> PhpFolder<'a> {
                     || holds(b"$_request[")
                     || holds(b"$_cookie[");
                 if lower.len() > 24 && code_like {
-                    out.push(n);
+                    out.push(PayloadCandidate::new(n, sink_of(n, &code_args)));
                 }
                 return false;
             }
@@ -693,7 +705,7 @@ impl<'a> PhpFolder<'a> {
                         )
                         .is_some()
                     {
-                        out.push(arg);
+                        out.push(PayloadCandidate::new(arg, Some(Sink::Markup)));
                     }
                 }
                 return true;
@@ -708,7 +720,7 @@ impl<'a> PhpFolder<'a> {
                 .as_deref()
                 .is_some_and(|name| DECODER_FUNCTIONS.contains(&name))
             {
-                out.push(n);
+                out.push(PayloadCandidate::new(n, sink_of(n, &code_args)));
                 return false;
             }
             // `preg_replace('/…/e', $code, …)` runs its replacement as code.
@@ -722,26 +734,37 @@ impl<'a> PhpFolder<'a> {
                         .map(|p| eval_modifier(&p))
                         .unwrap_or(false);
                     if modifiers {
-                        out.push(*code);
+                        out.push(PayloadCandidate::new(*code, Some(Sink::PhpCode)));
                         return false;
                     }
                 }
             }
             // Whatever eval/assert run is code by definition: scan it if it can be folded.
-            if name
-                .as_deref()
-                .is_some_and(|name| matches!(name, "eval" | "assert"))
-            {
-                if let Some(arg) = n
+            // `create_function($args, $body)` compiles its last argument the same way.
+            let code_arg = match name.as_deref() {
+                Some("eval" | "assert") => n
                     .child_by_field_name("arguments")
-                    .and_then(|a| a.named_child(0))
-                {
-                    out.push(arg);
-                    // `eval(check() ? decode('…') : decode('…'))` (FOPO): when the whole argument
-                    // has no value, the decoder calls inside it are candidates of their own.
-                    let opaque = self.value(arg).is_none() && self.value_in_context(arg).is_none();
-                    return opaque;
+                    .and_then(|a| a.named_child(0)),
+                Some("create_function") => n
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_child(a.named_child_count().checked_sub(1)? as u32)),
+                _ => None,
+            };
+            if let Some(arg) = code_arg {
+                // Arguments are wrapped in an `argument` node: the expression is inside.
+                let expr = if arg.kind() == "argument" {
+                    arg.named_child(0).unwrap_or(arg)
+                } else {
+                    arg
+                };
+                out.push(PayloadCandidate::new(arg, Some(Sink::PhpCode)));
+                // `eval(check() ? decode('…') : decode('…'))` (FOPO): when the whole argument
+                // has no value, the decoder calls inside it are candidates of their own.
+                let opaque = self.value(arg).is_none() && self.value_in_context(arg).is_none();
+                if opaque {
+                    code_args.push(expr.byte_range());
                 }
+                return opaque;
             }
             true
         });
