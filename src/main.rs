@@ -118,6 +118,10 @@ struct ScanArgs {
     /// Print the per-archive summary table to stderr (always shown with `--format full`).
     #[arg(long)]
     summary: bool,
+    /// `sarif` and `github` paths are relative to DIR (default for `check`: the git work tree
+    /// around the first path, else the current folder; for `diff`: NEW).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -197,6 +201,10 @@ fn prepare(
     args: &ScanArgs,
     discover_from: Option<&Path>,
 ) -> Result<(RuleSet, ScanOptions), ExitCode> {
+    if let Some(root) = args.root.as_ref().filter(|r| !r.is_dir()) {
+        eprintln!("error: --root {}: not a folder", root.display());
+        return Err(ExitCode::from(2));
+    }
     let config_path = match (&args.config, args.no_config, discover_from) {
         (Some(p), _, _) => Some(p.clone()),
         (None, false, Some(start)) => Config::discover(start),
@@ -310,7 +318,11 @@ fn check(args: CheckArgs) -> ExitCode {
             eprintln!("skimlint: {n} findings in the baseline not shown");
         }
     }
-    let code = emit(&args.scan, &result, &rules, &args.paths);
+    let root = report::rebase::repository_root(
+        args.scan.root.as_deref(),
+        args.paths.first().map(PathBuf::as_path),
+    );
+    let code = emit(&args.scan, &result, &rules, &args.paths, Some(&root));
     // Writing a baseline accepts the current findings.
     if args.write_baseline.is_some() && code == 1 {
         return ExitCode::SUCCESS;
@@ -348,11 +360,20 @@ fn diff(args: DiffArgs) -> ExitCode {
     let before = scan(std::slice::from_ref(&old), &rules, &options, &args.scan);
     let mut after = scan(std::slice::from_ref(&new), &rules, &options, &args.scan);
     skimlint::diff::keep_new(&before, &mut after);
-    ExitCode::from(emit(&args.scan, &after, &rules, &[new]))
+    let root = args.scan.root.as_deref();
+    let root = root.map(|r| report::rebase::repository_root(Some(r), None));
+    ExitCode::from(emit(&args.scan, &after, &rules, &[new], root.as_deref()))
 }
 
 /// Renders the report, prints problems, and turns findings into the exit status.
-fn emit(args: &ScanArgs, result: &ScanResult, rules: &RuleSet, paths: &[PathBuf]) -> u8 {
+/// `root`: the folder `sarif` and `github` paths are made relative to (None: as scanned).
+fn emit(
+    args: &ScanArgs,
+    result: &ScanResult,
+    rules: &RuleSet,
+    paths: &[PathBuf],
+    root: Option<&Path>,
+) -> u8 {
     let stdout_tty = args.output.is_none() && std::io::stdout().is_terminal();
     let format = args.format.unwrap_or(if stdout_tty {
         Format::Full
@@ -361,7 +382,8 @@ fn emit(args: &ScanArgs, result: &ScanResult, rules: &RuleSet, paths: &[PathBuf]
     });
     let colour = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut buffer: Vec<u8> = Vec::new();
-    if let Err(e) = render(&mut buffer, format, result, rules, paths, colour) {
+    let rebase = root.map(|r| report::rebase::Rebase::new(r.to_path_buf(), paths, result));
+    if let Err(e) = render(&mut buffer, format, result, rules, paths, colour, rebase) {
         eprintln!("error: cannot render the report: {e}");
         return 2;
     }
@@ -400,6 +422,7 @@ fn render(
     rules: &RuleSet,
     paths: &[PathBuf],
     colour: bool,
+    rebase: Option<report::rebase::Rebase>,
 ) -> std::io::Result<()> {
     match format {
         Format::Full => {
@@ -409,11 +432,14 @@ fn render(
         }
         Format::Concise => report::concise::write(out, result),
         Format::Json => report::json::write(out, result),
-        Format::Sarif => {
-            let root = srcroot(paths);
-            report::sarif::write(out, result, rules, root.as_deref())
-        }
-        Format::Github => report::github::write(out, result),
+        Format::Sarif => match rebase {
+            Some(r) => report::sarif::write(out, &r.apply(result), rules, Some(&r.root_uri())),
+            None => report::sarif::write(out, result, rules, srcroot(paths).as_deref()),
+        },
+        Format::Github => match rebase {
+            Some(r) => report::github::write(out, &r.apply(result)),
+            None => report::github::write(out, result),
+        },
         Format::Html => {
             let read = |display: &str| reread(display, paths);
             report::html::write(out, result, rules, &read)
