@@ -69,9 +69,9 @@ struct CheckArgs {
 
 #[derive(clap::Args)]
 struct DiffArgs {
-    /// The old version (a folder).
+    /// The old version: a folder or an archive (.zip, .tar, .tar.gz, .tgz).
     old: PathBuf,
-    /// The new version (a folder); reported paths are relative to it.
+    /// The new version, a folder or an archive; reported paths are inside it.
     new: PathBuf,
     #[command(flatten)]
     scan: ScanArgs,
@@ -335,10 +335,20 @@ fn diff(args: DiffArgs) -> ExitCode {
     if let Err(code) = require_exists(&roots) {
         return code;
     }
+    // Each version is a folder or an archive; an archive's findings are `name.zip!/member`.
+    let mut prefixes = Vec::new();
     for root in &roots {
-        if !root.is_dir() {
-            eprintln!("error: {}: diff compares two folders", root.display());
-            return ExitCode::from(2);
+        let name = root.file_name().map(|n| n.to_string_lossy().into_owned());
+        match name.filter(|n| root.is_file() && archive::kind_of(n).is_some()) {
+            Some(n) => prefixes.push(format!("{n}!/")),
+            None if root.is_dir() => prefixes.push(String::new()),
+            None => {
+                eprintln!(
+                    "error: {}: diff compares folders or archives (.zip, .tar, .tar.gz, .tgz)",
+                    root.display()
+                );
+                return ExitCode::from(2);
+            }
         }
     }
     // Absolute roots: reported paths are relative to each root, so both versions match up.
@@ -359,7 +369,7 @@ fn diff(args: DiffArgs) -> ExitCode {
     };
     let before = scan(std::slice::from_ref(&old), &rules, &options, &args.scan);
     let mut after = scan(std::slice::from_ref(&new), &rules, &options, &args.scan);
-    skimlint::diff::keep_new(&before, &mut after);
+    skimlint::diff::keep_new_in(&before, &prefixes[0], &mut after, &prefixes[1]);
     let root = args.scan.root.as_deref();
     let root = root.map(|r| report::rebase::repository_root(Some(r), None));
     ExitCode::from(emit(&args.scan, &after, &rules, &[new], root.as_deref()))
