@@ -122,6 +122,10 @@ struct ScanArgs {
     /// around the first path, else the current folder; for `diff`: NEW).
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// SARIF `automationDetails.id` is `CATEGORY/`: code scanning keeps the latest upload per
+    /// category (default: `skimlint`, or `skimlint/part-K-of-N` with `--partition`).
+    #[arg(long, value_name = "CATEGORY")]
+    category: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -392,8 +396,15 @@ fn emit(
     });
     let colour = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut buffer: Vec<u8> = Vec::new();
-    let rebase = root.map(|r| report::rebase::Rebase::new(r.to_path_buf(), paths, result));
-    if let Err(e) = render(&mut buffer, format, result, rules, paths, colour, rebase) {
+    let github = ForGithub {
+        rebase: root.map(|r| report::rebase::Rebase::new(r.to_path_buf(), paths, result)),
+        category: match (&args.category, args.partition) {
+            (Some(c), _) => c.clone(),
+            (None, Some((k, n))) => format!("skimlint/part-{k}-of-{n}"),
+            (None, None) => "skimlint".to_string(),
+        },
+    };
+    if let Err(e) = render(&mut buffer, format, result, rules, paths, colour, github) {
         eprintln!("error: cannot render the report: {e}");
         return 2;
     }
@@ -425,6 +436,14 @@ fn emit(
     u8::from(failing)
 }
 
+/// What `sarif` and `github` output need besides the findings.
+struct ForGithub {
+    /// Paths relative to the repository root (None: as scanned).
+    rebase: Option<report::rebase::Rebase>,
+    /// SARIF `automationDetails` category.
+    category: String,
+}
+
 fn render(
     out: &mut Vec<u8>,
     format: Format,
@@ -432,8 +451,10 @@ fn render(
     rules: &RuleSet,
     paths: &[PathBuf],
     colour: bool,
-    rebase: Option<report::rebase::Rebase>,
+    github: ForGithub,
 ) -> std::io::Result<()> {
+    let ForGithub { rebase, category } = github;
+    let category = category.as_str();
     match format {
         Format::Full => {
             let read = |display: &str| reread(display, paths);
@@ -443,8 +464,11 @@ fn render(
         Format::Concise => report::concise::write(out, result),
         Format::Json => report::json::write(out, result),
         Format::Sarif => match rebase {
-            Some(r) => report::sarif::write(out, &r.apply(result), rules, Some(&r.root_uri())),
-            None => report::sarif::write(out, result, rules, srcroot(paths).as_deref()),
+            Some(r) => {
+                let root = r.root_uri();
+                report::sarif::write(out, &r.apply(result), rules, Some(&root), category)
+            }
+            None => report::sarif::write(out, result, rules, srcroot(paths).as_deref(), category),
         },
         Format::Github => match rebase {
             Some(r) => report::github::write(out, &r.apply(result)),

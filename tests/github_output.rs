@@ -172,3 +172,171 @@ fn sarif_and_annotation_paths_are_relative_to_the_repository_root() {
     let (_, concise, _) = run(&app, &["check", ".", "--format", "concise"]);
     assert!(concise.starts_with("a.js:2:"), "{concise}");
 }
+
+fn sarif_schema() -> Option<serde_json::Value> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    for index in std::fs::read_dir(home.join("registry").join("src"))
+        .ok()?
+        .flatten()
+    {
+        let p = index.path().join("serde-sarif-0.8.0/src/schema.json");
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            return serde_json::from_str(&text).ok();
+        }
+    }
+    None
+}
+
+fn assert_valid(doc: &serde_json::Value) {
+    let schema = sarif_schema().expect("serde-sarif's schema.json in the cargo registry");
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "SARIF invalid: {errors:?}");
+}
+
+#[test]
+fn sarif_has_the_details_github_shows() {
+    let fixtures = common::root().join("fixtures");
+    let doc = sarif(
+        &fixtures,
+        &["check", "magento2-infected", "woocommerce-infected"],
+    );
+    assert_valid(&doc);
+    let run = &doc["runs"][0];
+    let results = run["results"].as_array().unwrap();
+
+    // Every code-flow step has a physical location, also the steps inside decoded payloads:
+    // the literal they were decoded from.
+    let mut layer_steps = 0;
+    for r in results {
+        for flow in r["codeFlows"].as_array().into_iter().flatten() {
+            for step in flow["threadFlows"][0]["locations"].as_array().unwrap() {
+                let loc = &step["location"];
+                let phys = &loc["physicalLocation"];
+                assert!(
+                    phys["artifactLocation"]["uri"].is_string()
+                        && phys["region"]["startLine"].as_i64().unwrap() >= 1,
+                    "step without a physical location: {step}"
+                );
+                if step["nestingLevel"].as_i64().unwrap_or(0) > 0 {
+                    layer_steps += 1;
+                    assert_eq!(
+                        phys, &r["locations"][0]["physicalLocation"],
+                        "a decoded layer points at its literal"
+                    );
+                    assert!(loc["message"]["text"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("layer "));
+                }
+            }
+        }
+    }
+    assert!(layer_steps > 0, "the fixture has decoded payloads");
+
+    // Related locations have ids and the message links each of them: `[text](id)`.
+    let mut linked = 0;
+    for r in results {
+        let Some(related) = r["relatedLocations"].as_array() else {
+            continue;
+        };
+        let text = r["message"]["text"].as_str().unwrap();
+        for l in related {
+            let id = l["id"].as_i64().expect("related location id");
+            assert!(
+                text.contains(&format!("]({id})")),
+                "{id} not linked: {text}"
+            );
+            linked += 1;
+        }
+    }
+    assert!(
+        linked > 0,
+        "the fixture has findings with related locations"
+    );
+
+    // Rules: fullDescription is the help's first paragraph, helpUri the rule file.
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let mut longer = 0;
+    for rule in rules {
+        let help = rule["help"]["markdown"].as_str().unwrap();
+        let first: Vec<&str> = help
+            .trim()
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        let full = rule["fullDescription"]["text"].as_str().unwrap();
+        assert_eq!(full, first.join(" "), "{}", rule["id"]);
+        if full != rule["shortDescription"]["text"] {
+            longer += 1;
+        }
+        let uri = rule["helpUri"].as_str().expect("helpUri");
+        let file = uri
+            .strip_prefix("https://github.com/skimlint/skimlint/blob/main/")
+            .expect(uri);
+        let text = std::fs::read_to_string(common::root().join(file)).expect(file);
+        assert!(
+            text.contains(&format!("id = \"{}\"", rule["id"].as_str().unwrap())),
+            "{uri}"
+        );
+    }
+    assert!(
+        longer * 2 > rules.len(),
+        "fullDescription repeats the summary"
+    );
+
+    // automationDetails.id: the category, by default with the partition.
+    assert_eq!(run["automationDetails"]["id"], "skimlint/");
+    let part = sarif(
+        &fixtures,
+        &["check", "magento2-infected", "--partition", "1/1"],
+    );
+    assert_eq!(
+        part["runs"][0]["automationDetails"]["id"],
+        "skimlint/part-1-of-1/"
+    );
+    let named = sarif(
+        &fixtures,
+        &["check", "magento2-infected", "--category", "storefront/"],
+    );
+    assert_eq!(named["runs"][0]["automationDetails"]["id"], "storefront/");
+}
+
+#[test]
+fn custom_rules_cannot_declare_security_severity_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = |severity: &str| {
+        format!(
+            "id = \"js/alert-call\"\nseverity = \"warning\"\nsecurity-severity = {severity}\n\
+             languages = [\"javascript\"]\nsummary = \"alert\"\nmessage = \"alert called\"\n\
+             help = \"First paragraph.\\n\\nMore.\"\n\
+             query = '(call_expression function: (identifier) @f (#eq? @f \"alert\"))'\n"
+        )
+    };
+    write(dir.path(), "rules/alert.toml", rule("0.0").as_bytes());
+    write(dir.path(), "src/a.js", b"alert(1);\n");
+    let (code, _, err) = run(dir.path(), &["check", "src", "--rules", "rules"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("alert.toml:3:") && err.contains("above 0.0"),
+        "{err}"
+    );
+    // A positive score is accepted; the custom rule has no helpUri (it is not in the repository)
+    // and its fullDescription is its first help paragraph.
+    write(dir.path(), "rules/alert.toml", rule("2.5").as_bytes());
+    let doc = sarif(dir.path(), &["check", "src", "--rules", "rules"]);
+    assert_valid(&doc);
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let custom = rules.iter().find(|r| r["id"] == "js/alert-call").unwrap();
+    assert!(custom.get("helpUri").is_none(), "{custom}");
+    assert_eq!(custom["fullDescription"]["text"], "First paragraph.");
+    assert_eq!(custom["properties"]["security-severity"], "2.5");
+}
