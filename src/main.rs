@@ -126,6 +126,14 @@ struct ScanArgs {
     /// category (default: `skimlint`, or `skimlint/part-K-of-N` with `--partition`).
     #[arg(long, value_name = "CATEGORY")]
     category: Option<String>,
+    /// Also print GitHub workflow annotations on stdout (the report goes to `--output`): at
+    /// most 10 per level, as GitHub keeps, the rest as plain lines.
+    #[arg(long)]
+    annotate: bool,
+    /// Append a markdown summary (counts by severity, top findings with links) to FILE, e.g.
+    /// `$GITHUB_STEP_SUMMARY`.
+    #[arg(long, value_name = "FILE")]
+    step_summary: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -205,6 +213,10 @@ fn prepare(
     args: &ScanArgs,
     discover_from: Option<&Path>,
 ) -> Result<(RuleSet, ScanOptions), ExitCode> {
+    if args.annotate && args.output.is_none() && args.format != Some(Format::Github) {
+        eprintln!("error: --annotate prints to standard output: write the report with --output");
+        return Err(ExitCode::from(2));
+    }
     if let Some(root) = args.root.as_ref().filter(|r| !r.is_dir()) {
         eprintln!("error: --root {}: not a folder", root.display());
         return Err(ExitCode::from(2));
@@ -396,15 +408,25 @@ fn emit(
     });
     let colour = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut buffer: Vec<u8> = Vec::new();
+    let for_github = matches!(format, Format::Sarif | Format::Github)
+        || args.annotate
+        || args.step_summary.is_some();
+    let rebase = root
+        .filter(|_| for_github)
+        .map(|r| report::rebase::Rebase::new(r.to_path_buf(), paths, result));
     let github = ForGithub {
-        rebase: root.map(|r| report::rebase::Rebase::new(r.to_path_buf(), paths, result)),
+        rebased: rebase.as_ref().map(|r| r.apply(result)),
+        srcroot: match &rebase {
+            Some(r) => Some(r.root_uri()),
+            None => srcroot(paths),
+        },
         category: match (&args.category, args.partition) {
             (Some(c), _) => c.clone(),
             (None, Some((k, n))) => format!("skimlint/part-{k}-of-{n}"),
             (None, None) => "skimlint".to_string(),
         },
     };
-    if let Err(e) = render(&mut buffer, format, result, rules, paths, colour, github) {
+    if let Err(e) = render(&mut buffer, format, result, rules, paths, colour, &github) {
         eprintln!("error: cannot render the report: {e}");
         return 2;
     }
@@ -429,6 +451,10 @@ fn emit(
     if format == Format::Full || args.summary {
         let _ = batch::write_summary(&mut std::io::stderr().lock(), result);
     }
+    if let Err(e) = github_step(args, format, &github, result) {
+        eprintln!("error: cannot write the annotations or the step summary: {e}");
+        return 2;
+    }
     let failing = args
         .fail_on
         .threshold()
@@ -438,10 +464,42 @@ fn emit(
 
 /// What `sarif` and `github` output need besides the findings.
 struct ForGithub {
-    /// Paths relative to the repository root (None: as scanned).
-    rebase: Option<report::rebase::Rebase>,
+    /// The result with paths relative to the repository root (None: paths as scanned).
+    rebased: Option<ScanResult>,
+    /// SARIF `%SRCROOT%`.
+    srcroot: Option<String>,
     /// SARIF `automationDetails` category.
     category: String,
+}
+
+/// `--annotate` (workflow annotations on stdout next to a report in a file) and
+/// `--step-summary FILE` (a markdown job summary appended to FILE).
+fn github_step(
+    args: &ScanArgs,
+    format: Format,
+    github: &ForGithub,
+    result: &ScanResult,
+) -> std::io::Result<()> {
+    let result = github.rebased.as_ref().unwrap_or(result);
+    let capped = if format == Format::Github {
+        Some(report::github::write_capped(&mut std::io::sink(), result)?)
+    } else if args.annotate {
+        let mut stdout = std::io::stdout().lock();
+        Some(report::github::write_capped(&mut stdout, result)?)
+    } else {
+        None
+    };
+    if let Some(path) = &args.step_summary {
+        let mut text = Vec::new();
+        let base = report::step_summary::link_base_from_env();
+        report::step_summary::write(&mut text, result, base.as_deref(), capped.as_ref())?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?
+            .write_all(&text)?;
+    }
+    Ok(())
 }
 
 fn render(
@@ -451,10 +509,9 @@ fn render(
     rules: &RuleSet,
     paths: &[PathBuf],
     colour: bool,
-    github: ForGithub,
+    github: &ForGithub,
 ) -> std::io::Result<()> {
-    let ForGithub { rebase, category } = github;
-    let category = category.as_str();
+    let for_github = github.rebased.as_ref().unwrap_or(result);
     match format {
         Format::Full => {
             let read = |display: &str| reread(display, paths);
@@ -463,17 +520,14 @@ fn render(
         }
         Format::Concise => report::concise::write(out, result),
         Format::Json => report::json::write(out, result),
-        Format::Sarif => match rebase {
-            Some(r) => {
-                let root = r.root_uri();
-                report::sarif::write(out, &r.apply(result), rules, Some(&root), category)
-            }
-            None => report::sarif::write(out, result, rules, srcroot(paths).as_deref(), category),
-        },
-        Format::Github => match rebase {
-            Some(r) => report::github::write(out, &r.apply(result)),
-            None => report::github::write(out, result),
-        },
+        Format::Sarif => report::sarif::write(
+            out,
+            for_github,
+            rules,
+            github.srcroot.as_deref(),
+            &github.category,
+        ),
+        Format::Github => report::github::write(out, for_github),
         Format::Html => {
             let read = |display: &str| reread(display, paths);
             report::html::write(out, result, rules, &read)

@@ -340,3 +340,58 @@ fn custom_rules_cannot_declare_security_severity_zero() {
     assert_eq!(custom["fullDescription"]["text"], "First paragraph.");
     assert_eq!(custom["properties"]["security-severity"], "2.5");
 }
+
+#[test]
+fn github_annotations_are_capped_per_level_and_the_rest_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..12 {
+        write(
+            dir.path(),
+            &format!("web/s{i:02}.js"),
+            SKIMMER_JS.as_bytes(),
+        );
+    }
+    let (code, out, _) = run(dir.path(), &["check", "web", "--format", "github"]);
+    assert_eq!(code, 1);
+    let errors = out.lines().filter(|l| l.starts_with("::error ")).count();
+    assert_eq!(errors, 10, "{out}");
+    let listed: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("skimlint: web/"))
+        .collect();
+    assert!(listed.len() >= 2, "{out}");
+    assert!(
+        out.contains(&format!(
+            "GitHub keeps at most 10 annotations per level from a step (50 per job); not \
+             annotated: {} errors",
+            listed.len()
+        )),
+        "{out}"
+    );
+    // No line of the plain list can be read as a workflow command.
+    assert!(out
+        .lines()
+        .all(|l| !l.starts_with("::") || l.starts_with("::error ")));
+
+    // --annotate prints annotations next to a report written to a file, not into stdout's report.
+    let (code, _, err) = run(dir.path(), &["check", "web", "--annotate"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--output"), "{err}");
+    let (code, out, _) = run(
+        dir.path(),
+        &[
+            "check",
+            "web",
+            "--annotate",
+            "--format",
+            "json",
+            "-o",
+            "report.json",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("::error ")).count(),
+        10
+    );
+}

@@ -9,6 +9,7 @@ pub mod json;
 pub mod rebase;
 pub mod sanitize;
 pub mod sarif;
+pub mod step_summary;
 
 use clap::ValueEnum;
 
