@@ -69,9 +69,9 @@ struct CheckArgs {
 
 #[derive(clap::Args)]
 struct DiffArgs {
-    /// The old version (a folder).
+    /// The old version: a folder or an archive (.zip, .tar, .tar.gz, .tgz).
     old: PathBuf,
-    /// The new version (a folder); reported paths are relative to it.
+    /// The new version, a folder or an archive; reported paths are inside it.
     new: PathBuf,
     #[command(flatten)]
     scan: ScanArgs,
@@ -118,6 +118,22 @@ struct ScanArgs {
     /// Print the per-archive summary table to stderr (always shown with `--format full`).
     #[arg(long)]
     summary: bool,
+    /// `sarif` and `github` paths are relative to DIR (default for `check`: the git work tree
+    /// around the first path, else the current folder; for `diff`: NEW).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// SARIF `automationDetails.id` is `CATEGORY/`: code scanning keeps the latest upload per
+    /// category (default: `skimlint`, or `skimlint/part-K-of-N` with `--partition`).
+    #[arg(long, value_name = "CATEGORY")]
+    category: Option<String>,
+    /// Also print GitHub workflow annotations on stdout (the report goes to `--output`): at
+    /// most 10 per level, as GitHub keeps, the rest as plain lines.
+    #[arg(long)]
+    annotate: bool,
+    /// Append a markdown summary (counts by severity, top findings with links) to FILE, e.g.
+    /// `$GITHUB_STEP_SUMMARY`.
+    #[arg(long, value_name = "FILE")]
+    step_summary: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -197,6 +213,14 @@ fn prepare(
     args: &ScanArgs,
     discover_from: Option<&Path>,
 ) -> Result<(RuleSet, ScanOptions), ExitCode> {
+    if args.annotate && args.output.is_none() && args.format != Some(Format::Github) {
+        eprintln!("error: --annotate prints to standard output: write the report with --output");
+        return Err(ExitCode::from(2));
+    }
+    if let Some(root) = args.root.as_ref().filter(|r| !r.is_dir()) {
+        eprintln!("error: --root {}: not a folder", root.display());
+        return Err(ExitCode::from(2));
+    }
     let config_path = match (&args.config, args.no_config, discover_from) {
         (Some(p), _, _) => Some(p.clone()),
         (None, false, Some(start)) => Config::discover(start),
@@ -310,7 +334,11 @@ fn check(args: CheckArgs) -> ExitCode {
             eprintln!("skimlint: {n} findings in the baseline not shown");
         }
     }
-    let code = emit(&args.scan, &result, &rules, &args.paths);
+    let root = report::rebase::repository_root(
+        args.scan.root.as_deref(),
+        args.paths.first().map(PathBuf::as_path),
+    );
+    let code = emit(&args.scan, &result, &rules, &args.paths, Some(&root));
     // Writing a baseline accepts the current findings.
     if args.write_baseline.is_some() && code == 1 {
         return ExitCode::SUCCESS;
@@ -323,10 +351,20 @@ fn diff(args: DiffArgs) -> ExitCode {
     if let Err(code) = require_exists(&roots) {
         return code;
     }
+    // Each version is a folder or an archive; an archive's findings are `name.zip!/member`.
+    let mut prefixes = Vec::new();
     for root in &roots {
-        if !root.is_dir() {
-            eprintln!("error: {}: diff compares two folders", root.display());
-            return ExitCode::from(2);
+        let name = root.file_name().map(|n| n.to_string_lossy().into_owned());
+        match name.filter(|n| root.is_file() && archive::kind_of(n).is_some()) {
+            Some(n) => prefixes.push(format!("{n}!/")),
+            None if root.is_dir() => prefixes.push(String::new()),
+            None => {
+                eprintln!(
+                    "error: {}: diff compares folders or archives (.zip, .tar, .tar.gz, .tgz)",
+                    root.display()
+                );
+                return ExitCode::from(2);
+            }
         }
     }
     // Absolute roots: reported paths are relative to each root, so both versions match up.
@@ -347,12 +385,21 @@ fn diff(args: DiffArgs) -> ExitCode {
     };
     let before = scan(std::slice::from_ref(&old), &rules, &options, &args.scan);
     let mut after = scan(std::slice::from_ref(&new), &rules, &options, &args.scan);
-    skimlint::diff::keep_new(&before, &mut after);
-    ExitCode::from(emit(&args.scan, &after, &rules, &[new]))
+    skimlint::diff::keep_new_in(&before, &prefixes[0], &mut after, &prefixes[1]);
+    let root = args.scan.root.as_deref();
+    let root = root.map(|r| report::rebase::repository_root(Some(r), None));
+    ExitCode::from(emit(&args.scan, &after, &rules, &[new], root.as_deref()))
 }
 
 /// Renders the report, prints problems, and turns findings into the exit status.
-fn emit(args: &ScanArgs, result: &ScanResult, rules: &RuleSet, paths: &[PathBuf]) -> u8 {
+/// `root`: the folder `sarif` and `github` paths are made relative to (None: as scanned).
+fn emit(
+    args: &ScanArgs,
+    result: &ScanResult,
+    rules: &RuleSet,
+    paths: &[PathBuf],
+    root: Option<&Path>,
+) -> u8 {
     let stdout_tty = args.output.is_none() && std::io::stdout().is_terminal();
     let format = args.format.unwrap_or(if stdout_tty {
         Format::Full
@@ -361,7 +408,25 @@ fn emit(args: &ScanArgs, result: &ScanResult, rules: &RuleSet, paths: &[PathBuf]
     });
     let colour = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut buffer: Vec<u8> = Vec::new();
-    if let Err(e) = render(&mut buffer, format, result, rules, paths, colour) {
+    let for_github = matches!(format, Format::Sarif | Format::Github)
+        || args.annotate
+        || args.step_summary.is_some();
+    let rebase = root
+        .filter(|_| for_github)
+        .map(|r| report::rebase::Rebase::new(r.to_path_buf(), paths, result));
+    let github = ForGithub {
+        rebased: rebase.as_ref().map(|r| r.apply(result)),
+        srcroot: match &rebase {
+            Some(r) => Some(r.root_uri()),
+            None => srcroot(paths),
+        },
+        category: match (&args.category, args.partition) {
+            (Some(c), _) => c.clone(),
+            (None, Some((k, n))) => format!("skimlint/part-{k}-of-{n}"),
+            (None, None) => "skimlint".to_string(),
+        },
+    };
+    if let Err(e) = render(&mut buffer, format, result, rules, paths, colour, &github) {
         eprintln!("error: cannot render the report: {e}");
         return 2;
     }
@@ -386,11 +451,55 @@ fn emit(args: &ScanArgs, result: &ScanResult, rules: &RuleSet, paths: &[PathBuf]
     if format == Format::Full || args.summary {
         let _ = batch::write_summary(&mut std::io::stderr().lock(), result);
     }
+    if let Err(e) = github_step(args, format, &github, result) {
+        eprintln!("error: cannot write the annotations or the step summary: {e}");
+        return 2;
+    }
     let failing = args
         .fail_on
         .threshold()
         .is_some_and(|t| result.findings.iter().any(|f| f.severity >= t));
     u8::from(failing)
+}
+
+/// What `sarif` and `github` output need besides the findings.
+struct ForGithub {
+    /// The result with paths relative to the repository root (None: paths as scanned).
+    rebased: Option<ScanResult>,
+    /// SARIF `%SRCROOT%`.
+    srcroot: Option<String>,
+    /// SARIF `automationDetails` category.
+    category: String,
+}
+
+/// `--annotate` (workflow annotations on stdout next to a report in a file) and
+/// `--step-summary FILE` (a markdown job summary appended to FILE).
+fn github_step(
+    args: &ScanArgs,
+    format: Format,
+    github: &ForGithub,
+    result: &ScanResult,
+) -> std::io::Result<()> {
+    let result = github.rebased.as_ref().unwrap_or(result);
+    let capped = if format == Format::Github {
+        Some(report::github::write_capped(&mut std::io::sink(), result)?)
+    } else if args.annotate {
+        let mut stdout = std::io::stdout().lock();
+        Some(report::github::write_capped(&mut stdout, result)?)
+    } else {
+        None
+    };
+    if let Some(path) = &args.step_summary {
+        let mut text = Vec::new();
+        let base = report::step_summary::link_base_from_env();
+        report::step_summary::write(&mut text, result, base.as_deref(), capped.as_ref())?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?
+            .write_all(&text)?;
+    }
+    Ok(())
 }
 
 fn render(
@@ -400,7 +509,9 @@ fn render(
     rules: &RuleSet,
     paths: &[PathBuf],
     colour: bool,
+    github: &ForGithub,
 ) -> std::io::Result<()> {
+    let for_github = github.rebased.as_ref().unwrap_or(result);
     match format {
         Format::Full => {
             let read = |display: &str| reread(display, paths);
@@ -409,11 +520,14 @@ fn render(
         }
         Format::Concise => report::concise::write(out, result),
         Format::Json => report::json::write(out, result),
-        Format::Sarif => {
-            let root = srcroot(paths);
-            report::sarif::write(out, result, rules, root.as_deref())
-        }
-        Format::Github => report::github::write(out, result),
+        Format::Sarif => report::sarif::write(
+            out,
+            for_github,
+            rules,
+            github.srcroot.as_deref(),
+            &github.category,
+        ),
+        Format::Github => report::github::write(out, for_github),
         Format::Html => {
             let read = |display: &str| reread(display, paths);
             report::html::write(out, result, rules, &read)

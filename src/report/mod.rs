@@ -6,8 +6,10 @@ pub mod github;
 pub mod html;
 pub mod human;
 pub mod json;
+pub mod rebase;
 pub mod sanitize;
 pub mod sarif;
+pub mod step_summary;
 
 use clap::ValueEnum;
 

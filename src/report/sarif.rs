@@ -15,10 +15,11 @@ use serde_sarif::sarif::{
 
 use super::finding::{Finding, Location as FindingLocation};
 use crate::rules::schema::RuleFile;
-use crate::rules::{RuleSet, Severity};
+use crate::rules::{Rule, RuleSet, Severity};
 use crate::scan::ScanResult;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const REPOSITORY: &str = "https://github.com/skimlint/skimlint";
 
 fn level(s: Severity) -> ResultLevel {
     match s {
@@ -51,7 +52,34 @@ fn uri(path: &str) -> String {
     out
 }
 
-fn descriptor(m: &RuleFile) -> ReportingDescriptor {
+/// Where a rule is documented: its rule file in the repository for a built-in rule (help,
+/// examples and query), the README's section for skimlint's own rules, none for custom rules.
+fn help_uri(m: &RuleFile, source: Option<&Rule>) -> Option<String> {
+    match source {
+        Some(r) if crate::rules::load::is_builtin(&r.source_path, &m.id) => {
+            Some(format!("{REPOSITORY}/blob/main/{}", r.source_path))
+        }
+        Some(_) => None,
+        None if m.id.starts_with("skimlint/") => {
+            Some(format!("{REPOSITORY}#suppressing-a-finding"))
+        }
+        None => None,
+    }
+}
+
+/// The first paragraph of a rule's markdown help (GitHub shows it as the rule's description).
+pub fn first_paragraph(help: &str) -> Option<String> {
+    let para: Vec<&str> = help
+        .trim()
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let text = para.join(" ");
+    (!text.is_empty()).then_some(text)
+}
+
+fn descriptor(m: &RuleFile, source: Option<&Rule>) -> ReportingDescriptor {
     let mut tags = m.tags.clone();
     tags.extend(
         m.cwe
@@ -63,7 +91,7 @@ fn descriptor(m: &RuleFile) -> ReportingDescriptor {
     if let Some(s) = m.security_severity {
         extra.insert("security-severity".to_string(), json!(format!("{s:.1}")));
     }
-    ReportingDescriptor::builder()
+    let mut d = ReportingDescriptor::builder()
         .id(m.id.clone())
         .name(pascal(&m.id))
         .short_description(
@@ -73,7 +101,7 @@ fn descriptor(m: &RuleFile) -> ReportingDescriptor {
         )
         .full_description(
             MultiformatMessageString::builder()
-                .text(m.summary.clone())
+                .text(first_paragraph(&m.help).unwrap_or_else(|| m.summary.clone()))
                 .build(),
         )
         .help(
@@ -93,7 +121,9 @@ fn descriptor(m: &RuleFile) -> ReportingDescriptor {
                 .additional_properties(extra)
                 .build(),
         )
-        .build()
+        .build();
+    d.help_uri = help_uri(m, source);
+    d
 }
 
 /// `js/eval-of-decoded-string` → `JsEvalOfDecodedString`.
@@ -157,12 +187,10 @@ fn layer_flow(f: &Finding) -> Option<CodeFlow> {
             layer.excerpt
         );
         steps.push(
+            // GitHub needs a physical location on every step: the decoded text has none in
+            // the repository, so each layer points at the literal the chain was decoded from.
             ThreadFlowLocation::builder()
-                .location(
-                    Location::builder()
-                        .message(Message::builder().text(text).build())
-                        .build(),
-                )
+                .location(location(&f.location, Some(text)))
                 .nesting_level(i as i64 + 1)
                 .build(),
         );
@@ -209,6 +237,11 @@ fn related_flow(f: &Finding) -> Option<CodeFlow> {
     )
 }
 
+/// In a message with embedded links, literal brackets are written `\[` and `\]`.
+fn escape_brackets(text: &str) -> String {
+    text.replace('[', "\\[").replace(']', "\\]")
+}
+
 fn layer_summary(f: &Finding) -> String {
     let chain: Vec<String> = f
         .layers
@@ -231,11 +264,30 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     partial.insert("primaryLocationLineHash".to_string(), f.line_hash.clone());
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert("skimlint/v1".to_string(), f.fingerprint.clone());
+    // Related locations are shown by GitHub only when the message links them: `[text](id)`.
     let related: Vec<Location> = f
         .related
         .iter()
-        .map(|r| location(&r.location, Some(r.message.clone())))
+        .enumerate()
+        .map(|(i, r)| {
+            let mut l = location(&r.location, Some(r.message.clone()));
+            l.id = Some(i as i64 + 1);
+            l
+        })
         .collect();
+    if !related.is_empty() {
+        let links: Vec<String> = f
+            .related
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("[{}]({})", escape_brackets(&r.message), i + 1))
+            .collect();
+        message = format!(
+            "{}. Related: {}",
+            escape_brackets(&message),
+            links.join(", ")
+        );
+    }
     let mut r = SarifResult::builder()
         .rule_id(f.rule_id.clone())
         .level(level(f.severity))
@@ -253,28 +305,36 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     r
 }
 
-pub fn build(result: &ScanResult, rules: &RuleSet, srcroot: Option<&str>) -> Sarif {
+/// `category`: the run's `automationDetails.id` is `CATEGORY/`; code scanning keeps the latest
+/// upload per category, so runs over different parts need different categories.
+pub fn build(result: &ScanResult, rules: &RuleSet, srcroot: Option<&str>, category: &str) -> Sarif {
     // skimlint's own rules (about suppressions) are described when they have results.
     let meta = crate::suppress::meta_rules();
-    let reported: Vec<&RuleFile> = rules
+    let reported: Vec<(&RuleFile, Option<&Rule>)> = rules
         .reported()
-        .map(|r| &r.meta)
+        .map(|r| (&r.meta, Some(r)))
         .chain(
             meta.iter()
-                .filter(|m| result.findings.iter().any(|f| f.rule_id == m.id)),
+                .filter(|m| result.findings.iter().any(|f| f.rule_id == m.id))
+                .map(|m| (m, None)),
         )
         .collect();
     let index: BTreeMap<&str, usize> = reported
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.id.as_str(), i))
+        .map(|(i, (r, _))| (r.id.as_str(), i))
         .collect();
     let driver = ToolComponent::builder()
         .name("skimlint")
         .version(env!("CARGO_PKG_VERSION"))
         .semantic_version(env!("CARGO_PKG_VERSION"))
-        .information_uri("https://github.com/skimlint/skimlint")
-        .rules(reported.iter().map(|r| descriptor(r)).collect::<Vec<_>>())
+        .information_uri(REPOSITORY)
+        .rules(
+            reported
+                .iter()
+                .map(|(m, r)| descriptor(m, *r))
+                .collect::<Vec<_>>(),
+        )
         .build();
     let notifications: Vec<Notification> = result
         .problems
@@ -318,7 +378,11 @@ pub fn build(result: &ScanResult, rules: &RuleSet, srcroot: Option<&str>) -> Sar
         .tool(Tool::builder().driver(driver).build())
         .results(results)
         .invocations(vec![invocation])
-        .automation_details(RunAutomationDetails::builder().id("skimlint/").build())
+        .automation_details(
+            RunAutomationDetails::builder()
+                .id(format!("{}/", category.trim_end_matches('/')))
+                .build(),
+        )
         .column_kind(json!("utf16CodeUnits"))
         .original_uri_base_ids(base_ids)
         .build();
@@ -338,8 +402,9 @@ pub fn write(
     result: &ScanResult,
     rules: &RuleSet,
     srcroot: Option<&str>,
+    category: &str,
 ) -> std::io::Result<()> {
-    let sarif = build(result, rules, srcroot);
+    let sarif = build(result, rules, srcroot, category);
     serde_json::to_writer_pretty(&mut *out, &sarif)?;
     writeln!(out)
 }

@@ -129,9 +129,12 @@ impl Rule {
             ));
         }
         if let Some(s) = meta.security_severity {
-            if !(0.0..=10.0).contains(&s) {
+            // GitHub maps a score to critical/high/medium/low and refuses 0 (no severity).
+            if !(s > 0.0 && s <= 10.0) {
                 return Err(err(
-                    "security-severity must be between 0.0 and 10.0".into(),
+                    "security-severity must be above 0.0 and at most 10.0 (leave it out for \
+                     a rule without a security severity)"
+                        .into(),
                     Some("security-severity"),
                 ));
             }

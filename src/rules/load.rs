@@ -20,6 +20,15 @@ pub struct RuleSource {
     pub text: String,
 }
 
+/// Whether the rule `id` loaded from `path` is the built-in rule file of that path
+/// (`rules/<lang>/<name>.toml`, embedded in the binary).
+pub fn is_builtin(path: &str, id: &str) -> bool {
+    path.strip_prefix("rules/")
+        .and_then(|p| BUILTIN.get_file(p))
+        .and_then(|f| f.contents_utf8())
+        .is_some_and(|text| text.contains(&format!("id = \"{id}\"")))
+}
+
 fn builtin_sources() -> Vec<RuleSource> {
     let mut out = Vec::new();
     let mut stack = vec![&BUILTIN];
