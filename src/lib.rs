@@ -17,6 +17,7 @@ pub mod fold;
 pub mod hosts;
 pub mod invalid_file;
 pub mod lang;
+pub mod manifest;
 pub mod parse;
 pub mod prefilter;
 pub mod report;

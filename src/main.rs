@@ -50,6 +50,27 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Known-good manifests of official releases (for `check --known-good`).
+    Manifest {
+        #[command(subcommand)]
+        command: ManifestCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ManifestCommand {
+    /// Record the path, size and SHA-256 of every file of a release (a folder, or a .zip,
+    /// .tar, .tar.gz or .tgz read in memory) as a JSON manifest (docs/manifest.md).
+    Create {
+        /// The release: a folder or an archive.
+        source: PathBuf,
+        /// The manifest file to write.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// Keep an archive's single top folder (`wordpress/`) in the paths.
+        #[arg(long)]
+        keep_top_folder: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -118,6 +139,10 @@ struct ScanArgs {
     /// Print the per-archive summary table to stderr (always shown with `--format full`).
     #[arg(long)]
     summary: bool,
+    /// A known-good manifest (`skimlint manifest create`; repeatable): files matching it are
+    /// not analysed, changed files and new code files in its folders are reported.
+    #[arg(long = "known-good", value_name = "FILE")]
+    known_good: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -174,6 +199,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Diff(args) => diff(args),
         Command::Rules { command } => rules_command(command),
+        Command::Manifest { command } => manifest_command(command),
     }
 }
 
@@ -246,6 +272,15 @@ fn prepare(
     if let Some(max) = args.max_file_size {
         options.limits.max_file_bytes = max;
     }
+    let mut manifests: Vec<PathBuf> = config
+        .as_ref()
+        .map(|c| c.known_good.clone())
+        .unwrap_or_default();
+    manifests.extend(args.known_good.iter().cloned());
+    options.known_good = skimlint::manifest::load_all(&manifests).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
     Ok((rules, options))
 }
 
@@ -548,6 +583,38 @@ fn rules_command(command: RulesCommand) -> ExitCode {
             }
             println!("{passed} passed, {failed} failed");
             ExitCode::from(u8::from(failed > 0))
+        }
+    }
+}
+
+fn manifest_command(command: ManifestCommand) -> ExitCode {
+    match command {
+        ManifestCommand::Create {
+            source,
+            output,
+            keep_top_folder,
+        } => {
+            let (file, warnings) = match skimlint::manifest::create(&source, keep_top_folder) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {}", report::sanitize::terminal(&e));
+                    return ExitCode::from(2);
+                }
+            };
+            for w in &warnings {
+                eprintln!("warning: {}", report::sanitize::terminal(w));
+            }
+            let text = skimlint::manifest::Manifest::to_json(&file);
+            if let Err(e) = std::fs::write(&output, text) {
+                eprintln!("error: {}: cannot write: {e}", output.display());
+                return ExitCode::from(2);
+            }
+            eprintln!(
+                "skimlint: wrote a manifest of {} files to {}",
+                file.files.len(),
+                output.display()
+            );
+            ExitCode::SUCCESS
         }
     }
 }

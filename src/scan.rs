@@ -33,6 +33,8 @@ pub struct ScanOptions {
     pub archive: ArchiveLimits,
     /// `--partition K/N`: only files whose display path hashes to K-1 modulo N.
     pub partition: Option<(u64, u64)>,
+    /// Known-good manifests (`--known-good`): files matching them are not analysed.
+    pub known_good: Vec<Arc<crate::manifest::Manifest>>,
 }
 
 /// Stable hash of a display path for `--partition` (64-bit FNV-1a: the same on every platform
@@ -57,6 +59,9 @@ pub struct ScanResult {
     pub files: Vec<Candidate>,
     /// Top-level archives scanned, sorted by path.
     pub archives: Vec<ArchiveSummary>,
+    /// Files skipped because their content matches a known-good manifest (not in
+    /// `files_scanned`).
+    pub files_known_good: usize,
 }
 
 /// A top-level archive and how many of its members went through the pipeline.
@@ -74,6 +79,8 @@ struct Outcome {
     archive: Option<ArchiveSummary>,
     /// The path's own bytes were scanned (false for an archive expanded in memory).
     plain: bool,
+    /// Matched a known-good manifest; not scanned.
+    known_good: bool,
 }
 
 pub fn scan_paths(paths: &[PathBuf], rules: &RuleSet, options: &ScanOptions) -> ScanResult {
@@ -91,6 +98,9 @@ pub fn scan_paths_with_progress(
     if let Some(filter) = &options.filter {
         candidates.retain(|c| filter.allows(&c.disk_path));
     }
+    // Manifests are anchored on all files, so every partition agrees on where they sit.
+    let plan = (!options.known_good.is_empty())
+        .then(|| crate::manifest::plan(&options.known_good, &candidates));
     if let Some((k, n)) = options.partition {
         candidates.retain(|c| partition_hash(&c.display_path) % n == k - 1);
     }
@@ -104,7 +114,7 @@ pub fn scan_paths_with_progress(
         candidates
             .par_iter()
             .map(|c| {
-                let outcome = scan_candidate(c, rules, options);
+                let outcome = scan_candidate(c, rules, options, plan.as_ref());
                 progress.advance(&c.display_path);
                 outcome
             })
@@ -119,7 +129,11 @@ pub fn scan_paths_with_progress(
     for (path, message) in walk_problems {
         result.problems.push(FileProblem { path, message });
     }
+    if let Some(plan) = plan {
+        result.problems.extend(plan.problems);
+    }
     for (c, outcome) in candidates.into_iter().zip(per_file) {
+        result.files_known_good += usize::from(outcome.known_good);
         result.files_scanned += outcome.files;
         result.findings.extend(outcome.findings);
         result.problems.extend(outcome.problems);
@@ -153,7 +167,35 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
-fn scan_candidate(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -> Outcome {
+fn scan_candidate(
+    c: &Candidate,
+    rules: &RuleSet,
+    options: &ScanOptions,
+    plan: Option<&crate::manifest::Plan>,
+) -> Outcome {
+    let role = plan.and_then(|p| p.roles.get(&c.display_path));
+    let mut integrity = None;
+    if let Some(role) = role {
+        match crate::manifest::check(role, &c.display_path, &c.disk_path) {
+            crate::manifest::Verdict::KnownGood => {
+                return Outcome {
+                    findings: Vec::new(),
+                    problems: Vec::new(),
+                    files: 0,
+                    archive: None,
+                    plain: false,
+                    known_good: true,
+                }
+            }
+            crate::manifest::Verdict::Analyse(f) => integrity = f,
+        }
+    }
+    let mut outcome = scan_candidate_inner(c, rules, options);
+    outcome.findings.extend(integrity.map(|f| *f));
+    outcome
+}
+
+fn scan_candidate_inner(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -> Outcome {
     let meta = match std::fs::symlink_metadata(&c.disk_path) {
         Ok(m) => m,
         Err(e) => {
@@ -186,6 +228,7 @@ fn scan_candidate(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -> Outc
                 files: a.files,
             }),
             plain: a.scanned_as_plain_file,
+            known_good: false,
         };
     }
     Outcome::file(scan_plain_file(c, meta.len(), rules, &options.limits))
@@ -199,6 +242,7 @@ impl Outcome {
             files: 1,
             archive: None,
             plain: true,
+            known_good: false,
         }
     }
 }
