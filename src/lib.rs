@@ -9,6 +9,7 @@ pub mod annotated;
 pub mod archive;
 pub mod baseline;
 pub mod batch;
+pub mod cache;
 pub mod config;
 pub mod diff;
 pub mod discover;

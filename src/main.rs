@@ -143,6 +143,13 @@ struct ScanArgs {
     /// not analysed, changed files and new code files in its folders are reported.
     #[arg(long = "known-good", value_name = "FILE")]
     known_good: Vec<PathBuf>,
+    /// Do not read or write the result cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// The result cache folder (default: SKIMLINT_CACHE_DIR, $XDG_CACHE_HOME/skimlint or
+    /// ~/.cache/skimlint).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -284,6 +291,30 @@ fn prepare(
     Ok((rules, options))
 }
 
+/// The result cache for a scan of `paths`, unless `--no-cache` (src/cache.rs).
+fn open_cache(args: &ScanArgs, rules: &RuleSet, options: &mut ScanOptions, paths: &[PathBuf]) {
+    if args.no_cache {
+        return;
+    }
+    let Some(dir) = args.cache_dir.clone().or_else(skimlint::cache::default_dir) else {
+        return;
+    };
+    if skimlint::cache::inside_any(&dir, paths) {
+        eprintln!(
+            "skimlint: the cache folder {} is inside a scanned path; not using it",
+            dir.display()
+        );
+        return;
+    }
+    match skimlint::cache::Cache::open(&dir, rules, &options.limits) {
+        Ok(c) => options.cache = Some(Arc::new(c)),
+        Err(e) => eprintln!(
+            "warning: cannot use the cache folder {}: {e}",
+            dir.display()
+        ),
+    }
+}
+
 fn require_exists(paths: &[PathBuf]) -> Result<(), ExitCode> {
     for p in paths {
         if std::fs::symlink_metadata(p).is_err() {
@@ -312,10 +343,11 @@ fn check(args: CheckArgs) -> ExitCode {
     if let Err(code) = require_exists(&args.paths) {
         return code;
     }
-    let (rules, options) = match prepare(&args.scan, args.paths.first().map(PathBuf::as_path)) {
+    let (rules, mut options) = match prepare(&args.scan, args.paths.first().map(PathBuf::as_path)) {
         Ok(r) => r,
         Err(code) => return code,
     };
+    open_cache(&args.scan, &rules, &mut options, &args.paths);
     let baseline = match &args.baseline {
         Some(p) => match Baseline::read(p) {
             Ok(b) => Some(b),
@@ -376,10 +408,16 @@ fn diff(args: DiffArgs) -> ExitCode {
         }
     };
     // No configuration discovery inside either tree: both are usually third-party code.
-    let (rules, options) = match prepare(&args.scan, None) {
+    let (rules, mut options) = match prepare(&args.scan, None) {
         Ok(r) => r,
         Err(code) => return code,
     };
+    open_cache(
+        &args.scan,
+        &rules,
+        &mut options,
+        &[old.clone(), new.clone()],
+    );
     let before = scan(std::slice::from_ref(&old), &rules, &options, &args.scan);
     let mut after = scan(std::slice::from_ref(&new), &rules, &options, &args.scan);
     skimlint::diff::keep_new(&before, &mut after);

@@ -35,6 +35,8 @@ pub struct ScanOptions {
     pub partition: Option<(u64, u64)>,
     /// Known-good manifests (`--known-good`): files matching them are not analysed.
     pub known_good: Vec<Arc<crate::manifest::Manifest>>,
+    /// The result cache (`None`: `--no-cache`). Files on disk only, not archive members.
+    pub cache: Option<Arc<crate::cache::Cache>>,
 }
 
 /// Stable hash of a display path for `--partition` (64-bit FNV-1a: the same on every platform
@@ -62,6 +64,8 @@ pub struct ScanResult {
     /// Files skipped because their content matches a known-good manifest (not in
     /// `files_scanned`).
     pub files_known_good: usize,
+    /// Files whose results came from the cache (among `files_scanned`).
+    pub files_from_cache: usize,
 }
 
 /// A top-level archive and how many of its members went through the pipeline.
@@ -104,6 +108,7 @@ pub fn scan_paths_with_progress(
     if let Some((k, n)) = options.partition {
         candidates.retain(|c| partition_hash(&c.display_path) % n == k - 1);
     }
+    let hits_before = options.cache.as_ref().map_or(0, |c| c.hits());
     progress.start(candidates.len());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
@@ -143,6 +148,10 @@ pub fn scan_paths_with_progress(
         }
     }
     result.archives.sort();
+    if let Some(cache) = &options.cache {
+        result.files_from_cache = cache.hits() - hits_before;
+        cache.prune();
+    }
     finish(&mut result);
     result
 }
@@ -231,7 +240,13 @@ fn scan_candidate_inner(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -
             known_good: false,
         };
     }
-    Outcome::file(scan_plain_file(c, meta.len(), rules, &options.limits))
+    Outcome::file(scan_plain_file(
+        c,
+        meta.len(),
+        rules,
+        &options.limits,
+        options.cache.as_deref(),
+    ))
 }
 
 impl Outcome {
@@ -252,6 +267,7 @@ fn scan_plain_file(
     len: u64,
     rules: &RuleSet,
     limits: &Limits,
+    cache: Option<&crate::cache::Cache>,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
     let problem = |message: String| FileProblem {
         path: c.display_path.clone(),
@@ -285,7 +301,7 @@ fn scan_plain_file(
         disk_path: c.disk_path.clone(),
         bytes: Arc::new(bytes),
     };
-    scan_source(&file, rules, limits)
+    scan_source_cached(&file, rules, limits, cache)
 }
 
 /// What reading a file for scanning gave.
@@ -346,7 +362,19 @@ pub fn scan_source(
     rules: &RuleSet,
     limits: &Limits,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
-    let outcome = catch_unwind(AssertUnwindSafe(|| scan_source_inner(file, rules, limits)));
+    scan_source_cached(file, rules, limits, None)
+}
+
+/// [`scan_source`], with results looked up in and stored to `cache`.
+pub fn scan_source_cached(
+    file: &SourceFile,
+    rules: &RuleSet,
+    limits: &Limits,
+    cache: Option<&crate::cache::Cache>,
+) -> (Vec<Finding>, Vec<FileProblem>) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        scan_source_inner(file, rules, limits, cache)
+    }));
     match outcome {
         Ok(r) => r,
         Err(_) => (
@@ -378,6 +406,7 @@ fn scan_source_inner(
     file: &SourceFile,
     rules: &RuleSet,
     limits: &Limits,
+    cache: Option<&crate::cache::Cache>,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
     let kind = classify::classify(&file.disk_path, &file.bytes);
     if kind == classify::FileKind::Skip {
@@ -390,6 +419,29 @@ fn scan_source_inner(
     {
         return (Vec::new(), Vec::new());
     }
+    // Cached results for files the prefilter keeps (see src/cache.rs).
+    let key = cache.map(|c| c.key(&file.disk_path, &file.bytes));
+    if let (Some(c), Some(k)) = (cache, &key) {
+        if let Some(findings) = c.get(k, &file.display_path) {
+            return (findings, Vec::new());
+        }
+    }
+    let (findings, problems) = analyse(file, kind, rules, limits);
+    if let (Some(c), Some(k)) = (cache, &key) {
+        if problems.is_empty() {
+            c.put(k, &findings);
+        }
+    }
+    (findings, problems)
+}
+
+/// Everything after the prefilter: units, parse, fold, rules.
+fn analyse(
+    file: &SourceFile,
+    kind: classify::FileKind,
+    rules: &RuleSet,
+    limits: &Limits,
+) -> (Vec<Finding>, Vec<FileProblem>) {
     let file_units = units::extract(kind, &file.bytes);
     if file_units.units.is_empty()
         && file_units.script_srcs.is_empty()

@@ -78,7 +78,7 @@ fn check(path: &Path, manifests: &[&Path], extra: &[&str]) -> (i32, Value) {
     let mut cmd = skimlint();
     cmd.arg("check")
         .arg(path)
-        .args(["--format", "json", "--no-config"]);
+        .args(["--format", "json", "--no-config", "--no-cache"]);
     for m in manifests {
         cmd.arg("--known-good").arg(m);
     }
