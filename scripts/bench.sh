@@ -2,8 +2,11 @@
 # Times skimlint and ripgrep over the same files, side by side, in one run.
 #   scripts/bench.sh [--threads N] [--skimlint BIN] PATHS...
 # Prints wall time, MB/s, files/s and peak RSS (from /usr/bin/time -v) for
-#   skimlint check PATHS --format json --no-config
+#   skimlint check PATHS --format json --no-config --no-cache              (cold)
+#   skimlint check PATHS ... --cache-dir TMP, once to fill, then timed        (warm cache rescan)
+#   skimlint check PATHS ... --no-cache --known-good M (manifest of PATHS)    (known-good rescan)
 #   rg -c 'eval|atob|base64_decode|fromCharCode' PATHS   (same files: hidden included, .gitignore honoured)
+# Set BENCH_COLD_ONLY=1 to time only the cold scan and ripgrep.
 set -euo pipefail
 threads=0
 bin="${SKIMLINT:-$(dirname "$0")/../target/release/skimlint}"
@@ -21,7 +24,7 @@ command -v rg >/dev/null || { echo "ripgrep (rg) is not installed" >&2; exit 2; 
 [ -x "$bin" ] || { echo "no skimlint binary at $bin (cargo build --release)" >&2; exit 2; }
 
 # The file set: what ripgrep walks (hidden files, .gitignore honoured, like skimlint).
-list=$(mktemp); trap 'rm -f "$list" "$list".*' EXIT
+list=$(mktemp); cache=$(mktemp -d); trap 'rm -rf "$list" "$list".* "$cache"' EXIT
 rg --files --hidden --no-require-git --no-messages "$@" > "$list" || true
 files=$(wc -l < "$list")
 bytes=$(tr '\n' '\0' < "$list" | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
@@ -40,7 +43,20 @@ run() { # name, command...
 
 echo "files: $files   size: $mb MB   threads: ${threads/#0/all cores}"
 printf "%-10s %10s %10s %10s %10s\n" tool "wall s" "MB/s" "files/s" "peak MB"
-run skimlint "$bin" check "$@" --format json --no-config --fail-on none --threads "$threads"
+run skimlint "$bin" check "$@" --format json --no-config --fail-on none --threads "$threads" --no-cache
+if [ -z "${BENCH_COLD_ONLY:-}" ]; then
+  # Warm cache: one untimed run fills it.
+  "$bin" check "$@" --format json --no-config --fail-on none --threads "$threads" --cache-dir "$cache/c" > /dev/null 2>&1 || true
+  run sl-warm "$bin" check "$@" --format json --no-config --fail-on none --threads "$threads" --cache-dir "$cache/c"
+  # Known-good: a manifest of each path (as if it were the release), then a rescan with them.
+  kg=()
+  i=0
+  for p in "$@"; do
+    i=$((i + 1))
+    "$bin" manifest create "$p" -o "$cache/m$i.json" 2>/dev/null && kg+=(--known-good "$cache/m$i.json")
+  done
+  run sl-known "$bin" check "$@" --format json --no-config --fail-on none --threads "$threads" --no-cache "${kg[@]}"
+fi
 rgt=()
 [ "$threads" != 0 ] && rgt=(-j "$threads")
 run ripgrep rg -c --hidden --no-require-git --no-messages "${rgt[@]}" 'eval|atob|base64_decode|fromCharCode' "$@"

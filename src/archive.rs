@@ -210,6 +210,37 @@ pub fn read_member(
     found
 }
 
+/// Every regular member of the archive at `disk_path`, in archive order, as (normalised name,
+/// bytes); nested archives are members like any other (not expanded). The same limits as a
+/// scan apply; what they stopped is returned as problems (paths `display!/member`). Used to
+/// build known-good manifests from release archives.
+pub fn members(
+    display: &str,
+    disk_path: &Path,
+    kind: ArchiveKind,
+    limits: &ArchiveLimits,
+    sink: &mut dyn FnMut(String, Vec<u8>),
+) -> Vec<FileProblem> {
+    let prefix = format!("{display}!/");
+    let mut forward = |file: SourceFile| {
+        // The file itself when it is not an archive after all (reported below).
+        let Some(name) = file.display_path.strip_prefix(&prefix) else {
+            return;
+        };
+        let name = name.to_string();
+        sink(
+            name,
+            Arc::try_unwrap(file.bytes).unwrap_or_else(|b| b.to_vec()),
+        );
+    };
+    let mut walker = Walker::new(limits, None, &mut forward);
+    walker.expand_nested = false;
+    if walker.top_level(display, disk_path, kind) {
+        walker.problem(display, "not a readable archive");
+    }
+    walker.problems
+}
+
 /// Finds the bytes behind a reported path again: a file on disk, or an archive member
 /// (`a.zip!/x.php`) read from the archive in memory. `roots` are the paths that were scanned.
 pub fn reread(display: &str, roots: &[PathBuf], limits: &ArchiveLimits) -> Option<Arc<Vec<u8>>> {
@@ -343,6 +374,8 @@ struct Walker<'a> {
     /// Hashes of the archives being walked, outermost first (an archive containing itself).
     ancestors: Vec<[u8; 32]>,
     problems: Vec<FileProblem>,
+    /// Nested archives are walked (a scan) or handed on as members (`members`).
+    expand_nested: bool,
 }
 
 /// How walking one archive ended.
@@ -368,6 +401,7 @@ impl<'a> Walker<'a> {
             stopped: false,
             ancestors: Vec::new(),
             problems: Vec::new(),
+            expand_nested: true,
         }
     }
 
@@ -732,7 +766,7 @@ impl<'a> Walker<'a> {
         bytes: Vec<u8>,
         depth: usize,
     ) {
-        let Some(kind) = nested else {
+        let Some(kind) = nested.filter(|_| self.expand_nested) else {
             (self.sink)(SourceFile {
                 display_path: display,
                 disk_path: PathBuf::from(name),

@@ -45,6 +45,8 @@ struct RawConfig {
     #[serde(default)]
     rule_dirs: Vec<Spanned<String>>,
     #[serde(default)]
+    known_good: Vec<Spanned<String>>,
+    #[serde(default)]
     rules: RawRules,
     #[serde(default)]
     hosts: RawHosts,
@@ -213,6 +215,8 @@ pub struct Config {
     pub filter: Option<PathFilter>,
     /// `rule-dirs`, resolved against the configuration file's folder.
     pub rule_dirs: Vec<PathBuf>,
+    /// `known-good` manifest files, resolved against the configuration file's folder.
+    pub known_good: Vec<PathBuf>,
     pub hosts: HostAllowlist,
     enable: Vec<Spanned<String>>,
     disable: Vec<Spanned<String>>,
@@ -293,6 +297,17 @@ impl Config {
             }
             rule_dirs.push(dir);
         }
+        let mut known_good = Vec::new();
+        for m in &raw.known_good {
+            let file = base.join(m.get_ref());
+            if !file.is_file() {
+                return Err(err(
+                    format!("known-good manifest `{}` does not exist", file.display()),
+                    m.span(),
+                ));
+            }
+            known_good.push(file);
+        }
         let mut hosts = Vec::new();
         for h in &raw.hosts.allow {
             hosts.push(valid_host_pattern(h.get_ref()).map_err(|m| err(m, h.span()))?);
@@ -348,6 +363,7 @@ impl Config {
             text: text.to_string(),
             filter,
             rule_dirs,
+            known_good,
             hosts: HostAllowlist { patterns: hosts },
             enable: raw.rules.enable,
             disable: raw.rules.disable,

@@ -50,6 +50,27 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Known-good manifests of official releases (for `check --known-good`).
+    Manifest {
+        #[command(subcommand)]
+        command: ManifestCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ManifestCommand {
+    /// Record the path, size and SHA-256 of every file of a release (a folder, or a .zip,
+    /// .tar, .tar.gz or .tgz read in memory) as a JSON manifest (docs/manifest.md).
+    Create {
+        /// The release: a folder or an archive.
+        source: PathBuf,
+        /// The manifest file to write.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// Keep an archive's single top folder (`wordpress/`) in the paths.
+        #[arg(long)]
+        keep_top_folder: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -134,6 +155,17 @@ struct ScanArgs {
     /// `$GITHUB_STEP_SUMMARY`.
     #[arg(long, value_name = "FILE")]
     step_summary: Option<PathBuf>,
+    /// A known-good manifest (`skimlint manifest create`; repeatable): files matching it are
+    /// not analysed, changed files and new code files in its folders are reported.
+    #[arg(long = "known-good", value_name = "FILE")]
+    known_good: Vec<PathBuf>,
+    /// Do not read or write the result cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// The result cache folder (default: SKIMLINT_CACHE_DIR, $XDG_CACHE_HOME/skimlint or
+    /// ~/.cache/skimlint).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -190,6 +222,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Diff(args) => diff(args),
         Command::Rules { command } => rules_command(command),
+        Command::Manifest { command } => manifest_command(command),
     }
 }
 
@@ -270,7 +303,40 @@ fn prepare(
     if let Some(max) = args.max_file_size {
         options.limits.max_file_bytes = max;
     }
+    let mut manifests: Vec<PathBuf> = config
+        .as_ref()
+        .map(|c| c.known_good.clone())
+        .unwrap_or_default();
+    manifests.extend(args.known_good.iter().cloned());
+    options.known_good = skimlint::manifest::load_all(&manifests).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
     Ok((rules, options))
+}
+
+/// The result cache for a scan of `paths`, unless `--no-cache` (src/cache.rs).
+fn open_cache(args: &ScanArgs, rules: &RuleSet, options: &mut ScanOptions, paths: &[PathBuf]) {
+    if args.no_cache {
+        return;
+    }
+    let Some(dir) = args.cache_dir.clone().or_else(skimlint::cache::default_dir) else {
+        return;
+    };
+    if skimlint::cache::inside_any(&dir, paths) {
+        eprintln!(
+            "skimlint: the cache folder {} is inside a scanned path; not using it",
+            dir.display()
+        );
+        return;
+    }
+    match skimlint::cache::Cache::open(&dir, rules, &options.limits) {
+        Ok(c) => options.cache = Some(Arc::new(c)),
+        Err(e) => eprintln!(
+            "warning: cannot use the cache folder {}: {e}",
+            dir.display()
+        ),
+    }
 }
 
 fn require_exists(paths: &[PathBuf]) -> Result<(), ExitCode> {
@@ -301,10 +367,11 @@ fn check(args: CheckArgs) -> ExitCode {
     if let Err(code) = require_exists(&args.paths) {
         return code;
     }
-    let (rules, options) = match prepare(&args.scan, args.paths.first().map(PathBuf::as_path)) {
+    let (rules, mut options) = match prepare(&args.scan, args.paths.first().map(PathBuf::as_path)) {
         Ok(r) => r,
         Err(code) => return code,
     };
+    open_cache(&args.scan, &rules, &mut options, &args.paths);
     let baseline = match &args.baseline {
         Some(p) => match Baseline::read(p) {
             Ok(b) => Some(b),
@@ -379,10 +446,16 @@ fn diff(args: DiffArgs) -> ExitCode {
         }
     };
     // No configuration discovery inside either tree: both are usually third-party code.
-    let (rules, options) = match prepare(&args.scan, None) {
+    let (rules, mut options) = match prepare(&args.scan, None) {
         Ok(r) => r,
         Err(code) => return code,
     };
+    open_cache(
+        &args.scan,
+        &rules,
+        &mut options,
+        &[old.clone(), new.clone()],
+    );
     let before = scan(std::slice::from_ref(&old), &rules, &options, &args.scan);
     let mut after = scan(std::slice::from_ref(&new), &rules, &options, &args.scan);
     skimlint::diff::keep_new_in(&before, &prefixes[0], &mut after, &prefixes[1]);
@@ -662,6 +735,38 @@ fn rules_command(command: RulesCommand) -> ExitCode {
             }
             println!("{passed} passed, {failed} failed");
             ExitCode::from(u8::from(failed > 0))
+        }
+    }
+}
+
+fn manifest_command(command: ManifestCommand) -> ExitCode {
+    match command {
+        ManifestCommand::Create {
+            source,
+            output,
+            keep_top_folder,
+        } => {
+            let (file, warnings) = match skimlint::manifest::create(&source, keep_top_folder) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {}", report::sanitize::terminal(&e));
+                    return ExitCode::from(2);
+                }
+            };
+            for w in &warnings {
+                eprintln!("warning: {}", report::sanitize::terminal(w));
+            }
+            let text = skimlint::manifest::Manifest::to_json(&file);
+            if let Err(e) = std::fs::write(&output, text) {
+                eprintln!("error: {}: cannot write: {e}", output.display());
+                return ExitCode::from(2);
+            }
+            eprintln!(
+                "skimlint: wrote a manifest of {} files to {}",
+                file.files.len(),
+                output.display()
+            );
+            ExitCode::SUCCESS
         }
     }
 }

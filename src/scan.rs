@@ -33,6 +33,10 @@ pub struct ScanOptions {
     pub archive: ArchiveLimits,
     /// `--partition K/N`: only files whose display path hashes to K-1 modulo N.
     pub partition: Option<(u64, u64)>,
+    /// Known-good manifests (`--known-good`): files matching them are not analysed.
+    pub known_good: Vec<Arc<crate::manifest::Manifest>>,
+    /// The result cache (`None`: `--no-cache`). Files on disk only, not archive members.
+    pub cache: Option<Arc<crate::cache::Cache>>,
 }
 
 /// Stable hash of a display path for `--partition` (64-bit FNV-1a: the same on every platform
@@ -57,6 +61,11 @@ pub struct ScanResult {
     pub files: Vec<Candidate>,
     /// Top-level archives scanned, sorted by path.
     pub archives: Vec<ArchiveSummary>,
+    /// Files skipped because their content matches a known-good manifest (not in
+    /// `files_scanned`).
+    pub files_known_good: usize,
+    /// Files whose results came from the cache (among `files_scanned`).
+    pub files_from_cache: usize,
 }
 
 /// A top-level archive and how many of its members went through the pipeline.
@@ -74,6 +83,8 @@ struct Outcome {
     archive: Option<ArchiveSummary>,
     /// The path's own bytes were scanned (false for an archive expanded in memory).
     plain: bool,
+    /// Matched a known-good manifest; not scanned.
+    known_good: bool,
 }
 
 pub fn scan_paths(paths: &[PathBuf], rules: &RuleSet, options: &ScanOptions) -> ScanResult {
@@ -91,9 +102,13 @@ pub fn scan_paths_with_progress(
     if let Some(filter) = &options.filter {
         candidates.retain(|c| filter.allows(&c.disk_path));
     }
+    // Manifests are anchored on all files, so every partition agrees on where they sit.
+    let plan = (!options.known_good.is_empty())
+        .then(|| crate::manifest::plan(&options.known_good, &candidates));
     if let Some((k, n)) = options.partition {
         candidates.retain(|c| partition_hash(&c.display_path) % n == k - 1);
     }
+    let hits_before = options.cache.as_ref().map_or(0, |c| c.hits());
     progress.start(candidates.len());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
@@ -104,7 +119,7 @@ pub fn scan_paths_with_progress(
         candidates
             .par_iter()
             .map(|c| {
-                let outcome = scan_candidate(c, rules, options);
+                let outcome = scan_candidate(c, rules, options, plan.as_ref());
                 progress.advance(&c.display_path);
                 outcome
             })
@@ -119,7 +134,11 @@ pub fn scan_paths_with_progress(
     for (path, message) in walk_problems {
         result.problems.push(FileProblem { path, message });
     }
+    if let Some(plan) = plan {
+        result.problems.extend(plan.problems);
+    }
     for (c, outcome) in candidates.into_iter().zip(per_file) {
+        result.files_known_good += usize::from(outcome.known_good);
         result.files_scanned += outcome.files;
         result.findings.extend(outcome.findings);
         result.problems.extend(outcome.problems);
@@ -129,6 +148,10 @@ pub fn scan_paths_with_progress(
         }
     }
     result.archives.sort();
+    if let Some(cache) = &options.cache {
+        result.files_from_cache = cache.hits() - hits_before;
+        cache.prune();
+    }
     finish(&mut result);
     result
 }
@@ -153,7 +176,35 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
-fn scan_candidate(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -> Outcome {
+fn scan_candidate(
+    c: &Candidate,
+    rules: &RuleSet,
+    options: &ScanOptions,
+    plan: Option<&crate::manifest::Plan>,
+) -> Outcome {
+    let role = plan.and_then(|p| p.roles.get(&c.display_path));
+    let mut integrity = None;
+    if let Some(role) = role {
+        match crate::manifest::check(role, &c.display_path, &c.disk_path) {
+            crate::manifest::Verdict::KnownGood => {
+                return Outcome {
+                    findings: Vec::new(),
+                    problems: Vec::new(),
+                    files: 0,
+                    archive: None,
+                    plain: false,
+                    known_good: true,
+                }
+            }
+            crate::manifest::Verdict::Analyse(f) => integrity = f,
+        }
+    }
+    let mut outcome = scan_candidate_inner(c, rules, options);
+    outcome.findings.extend(integrity.map(|f| *f));
+    outcome
+}
+
+fn scan_candidate_inner(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -> Outcome {
     let meta = match std::fs::symlink_metadata(&c.disk_path) {
         Ok(m) => m,
         Err(e) => {
@@ -186,9 +237,16 @@ fn scan_candidate(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -> Outc
                 files: a.files,
             }),
             plain: a.scanned_as_plain_file,
+            known_good: false,
         };
     }
-    Outcome::file(scan_plain_file(c, meta.len(), rules, &options.limits))
+    Outcome::file(scan_plain_file(
+        c,
+        meta.len(),
+        rules,
+        &options.limits,
+        options.cache.as_deref(),
+    ))
 }
 
 impl Outcome {
@@ -199,6 +257,7 @@ impl Outcome {
             files: 1,
             archive: None,
             plain: true,
+            known_good: false,
         }
     }
 }
@@ -208,6 +267,7 @@ fn scan_plain_file(
     len: u64,
     rules: &RuleSet,
     limits: &Limits,
+    cache: Option<&crate::cache::Cache>,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
     let problem = |message: String| FileProblem {
         path: c.display_path.clone(),
@@ -241,7 +301,7 @@ fn scan_plain_file(
         disk_path: c.disk_path.clone(),
         bytes: Arc::new(bytes),
     };
-    scan_source(&file, rules, limits)
+    scan_source_cached(&file, rules, limits, cache)
 }
 
 /// What reading a file for scanning gave.
@@ -302,7 +362,19 @@ pub fn scan_source(
     rules: &RuleSet,
     limits: &Limits,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
-    let outcome = catch_unwind(AssertUnwindSafe(|| scan_source_inner(file, rules, limits)));
+    scan_source_cached(file, rules, limits, None)
+}
+
+/// [`scan_source`], with results looked up in and stored to `cache`.
+pub fn scan_source_cached(
+    file: &SourceFile,
+    rules: &RuleSet,
+    limits: &Limits,
+    cache: Option<&crate::cache::Cache>,
+) -> (Vec<Finding>, Vec<FileProblem>) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        scan_source_inner(file, rules, limits, cache)
+    }));
     match outcome {
         Ok(r) => r,
         Err(_) => (
@@ -334,6 +406,7 @@ fn scan_source_inner(
     file: &SourceFile,
     rules: &RuleSet,
     limits: &Limits,
+    cache: Option<&crate::cache::Cache>,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
     let kind = classify::classify(&file.disk_path, &file.bytes);
     if kind == classify::FileKind::Skip {
@@ -346,6 +419,29 @@ fn scan_source_inner(
     {
         return (Vec::new(), Vec::new());
     }
+    // Cached results for files the prefilter keeps (see src/cache.rs).
+    let key = cache.map(|c| c.key(&file.disk_path, &file.bytes));
+    if let (Some(c), Some(k)) = (cache, &key) {
+        if let Some(findings) = c.get(k, &file.display_path) {
+            return (findings, Vec::new());
+        }
+    }
+    let (findings, problems) = analyse(file, kind, rules, limits);
+    if let (Some(c), Some(k)) = (cache, &key) {
+        if problems.is_empty() {
+            c.put(k, &findings);
+        }
+    }
+    (findings, problems)
+}
+
+/// Everything after the prefilter: units, parse, fold, rules.
+fn analyse(
+    file: &SourceFile,
+    kind: classify::FileKind,
+    rules: &RuleSet,
+    limits: &Limits,
+) -> (Vec<Finding>, Vec<FileProblem>) {
     let file_units = units::extract(kind, &file.bytes);
     if file_units.units.is_empty()
         && file_units.script_srcs.is_empty()

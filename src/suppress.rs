@@ -30,8 +30,9 @@ const MAX_DIRECTIVE_BYTES: usize = 1024;
 /// Directives read per file; a file with more gets a problem report.
 const MAX_DIRECTIVES_PER_FILE: usize = 1000;
 
-/// The rules skimlint itself reports about suppressions, for SARIF descriptors and
-/// `skimlint rules explain`.
+/// The rules skimlint itself reports (about suppressions, and the integrity rules of
+/// known-good manifests), for SARIF descriptors, help lines and `skimlint rules explain`. They
+/// are not in the rule set, so `skimlint-ignore` comments cannot name them.
 pub fn meta_rules() -> Vec<RuleFile> {
     let rule = |id: &str, severity, summary: &str, help: &str| RuleFile {
         id: id.to_string(),
@@ -72,6 +73,9 @@ pub fn meta_rules() -> Vec<RuleFile> {
              finding.",
         ),
     ]
+    .into_iter()
+    .chain(crate::manifest::meta_rules())
+    .collect()
 }
 
 /// One `skimlint-ignore` comment.

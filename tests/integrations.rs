@@ -478,6 +478,15 @@ fn the_readme_configuration_example_is_valid() {
     let root = dir.path();
     write(root, "skimlint.toml", example);
     std::fs::create_dir_all(root.join("skimlint-rules")).unwrap();
+    // The example names a known-good manifest: one of an empty release.
+    std::fs::create_dir_all(root.join("release")).unwrap();
+    std::fs::create_dir_all(root.join("manifests")).unwrap();
+    let (code, _, err) = run(
+        root,
+        &["manifest", "create", "release", "-o", "manifests/wordpress-6.5.json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    std::fs::remove_dir(root.join("release")).unwrap();
     write(root, "app/a.js", SKIMMER_JS);
     write(root, "vendor/a.js", SKIMMER_JS);
     let (code, out, err) = run(root, &["check", ".", "--format", "concise"]);

@@ -14,6 +14,10 @@ struct Document<'a> {
     tool: &'static str,
     tool_version: &'static str,
     files_scanned: usize,
+    /// Files whose content matched a known-good manifest (not analysed, not in files_scanned).
+    files_known_good: usize,
+    /// Files whose results came from the result cache (among files_scanned).
+    files_from_cache: usize,
     findings: &'a [Finding],
     problems: &'a [FileProblem],
 }
@@ -24,6 +28,8 @@ pub fn write(out: &mut dyn Write, result: &ScanResult) -> std::io::Result<()> {
         tool: "skimlint",
         tool_version: env!("CARGO_PKG_VERSION"),
         files_scanned: result.files_scanned,
+        files_known_good: result.files_known_good,
+        files_from_cache: result.files_from_cache,
         findings: &result.findings,
         problems: &result.problems,
     };
