@@ -483,7 +483,13 @@ fn the_readme_configuration_example_is_valid() {
     std::fs::create_dir_all(root.join("manifests")).unwrap();
     let (code, _, err) = run(
         root,
-        &["manifest", "create", "release", "-o", "manifests/wordpress-6.5.json"],
+        &[
+            "manifest",
+            "create",
+            "release",
+            "-o",
+            "manifests/wordpress-6.5.json",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     std::fs::remove_dir(root.join("release")).unwrap();
