@@ -19,6 +19,7 @@ pub mod invalid_file;
 pub mod lang;
 pub mod parse;
 pub mod prefilter;
+pub mod profile;
 pub mod report;
 pub mod rules;
 pub mod scan;
