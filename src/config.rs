@@ -52,6 +52,7 @@ struct RawConfig {
     hosts: RawHosts,
     #[serde(default)]
     limits: RawLimits,
+    profile: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -222,6 +223,8 @@ pub struct Config {
     disable: Vec<Spanned<String>>,
     severity: Vec<(Spanned<String>, Severity)>,
     limits: RawLimitsResolved,
+    /// `profile = "default" | "review"` (the command line's `--profile` wins).
+    pub profile: Option<crate::profile::Profile>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -329,6 +332,15 @@ impl Config {
             };
             severity.push((id, s));
         }
+        let profile = match &raw.profile {
+            Some(p) => Some(crate::profile::Profile::parse(p.get_ref()).ok_or_else(|| {
+                err(
+                    format!("profile `{}` must be `default` or `review`", p.get_ref()),
+                    p.span(),
+                )
+            })?),
+            None => None,
+        };
         let l = &raw.limits;
         let positive = |v: &Option<Spanned<u64>>, name: &str| -> Result<Option<u64>, ConfigError> {
             match v {
@@ -369,6 +381,7 @@ impl Config {
             disable: raw.rules.disable,
             severity,
             limits,
+            profile,
         })
     }
 

@@ -21,6 +21,7 @@ pub mod lang;
 pub mod manifest;
 pub mod parse;
 pub mod prefilter;
+pub mod profile;
 pub mod report;
 pub mod rules;
 pub mod scan;

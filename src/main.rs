@@ -166,6 +166,11 @@ struct ScanArgs {
     /// ~/.cache/skimlint).
     #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
     cache_dir: Option<PathBuf>,
+    /// Who reads the report: `review` (marketplace reviewers) raises packed, encoded and
+    /// obfuscated code and scripts from untrusted hosts from note to warning. Default: the
+    /// configuration file's `profile`, else `default`.
+    #[arg(long, value_enum)]
+    profile: Option<skimlint::profile::Profile>,
 }
 
 #[derive(Subcommand)]
@@ -288,6 +293,10 @@ fn prepare(
         partition: args.partition,
         ..Default::default()
     };
+    args.profile
+        .or(config.as_ref().and_then(|c| c.profile))
+        .unwrap_or_default()
+        .apply(&mut rules);
     if let Some(c) = &config {
         c.apply_rules(&mut rules).map_err(config_error)?;
         c.apply_limits(&mut options.limits);

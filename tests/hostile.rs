@@ -910,11 +910,36 @@ fn file_names_and_content_cannot_reach_outputs_raw() {
         findings.len()
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    // GitHub: exactly one workflow command per finding and problem, each of the right shape.
+    // GitHub: one workflow command per finding and problem, each of the right shape, up to
+    // GitHub's cap of 10 per level in a step; the rest are plain `skimlint: ` lines (after one
+    // saying so) that no name can turn into a command.
     let (out, _) = get("github");
     let text = String::from_utf8(out).unwrap();
+    assert_eq!(raw_control(&text), None, "github output has a raw control");
+    assert!(
+        !text.contains('\u{202e}'),
+        "github: bidi override in the log"
+    );
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), findings.len() + problems.len(), "{text}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("::") || l.starts_with("skimlint: ")),
+        "{text}"
+    );
+    let plain = lines
+        .iter()
+        .filter(|l| l.starts_with("skimlint: ") && !l.starts_with("skimlint: GitHub keeps"))
+        .count();
+    let lines: Vec<&str> = lines.into_iter().filter(|l| l.starts_with("::")).collect();
+    assert_eq!(
+        lines.len() + plain,
+        findings.len() + problems.len(),
+        "{text}"
+    );
+    for level in ["::error ", "::warning ", "::notice "] {
+        assert!(lines.iter().filter(|l| l.starts_with(level)).count() <= 10);
+    }
     for l in &lines {
         assert!(
             l.starts_with("::error file=")

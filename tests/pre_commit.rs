@@ -136,6 +136,23 @@ fn pre_commit_hook_blocks_a_skimmer_and_lets_a_clean_commit_through() {
     ok(cmd(&pre_commit, tmp.path(), &env)
         .arg("validate-manifest")
         .arg(&manifest));
+    // The README's `.pre-commit-config.yaml` examples are valid configurations.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut examples = 0;
+    for (i, block) in readme.split("```yaml\n").skip(1).enumerate() {
+        let block = &block[..block.find("```").unwrap()];
+        if !block.contains("repos:") {
+            continue;
+        }
+        let file = tmp.path().join(format!("readme-config-{i}.yaml"));
+        std::fs::write(&file, block).unwrap();
+        ok(cmd(&pre_commit, tmp.path(), &env)
+            .arg("validate-config")
+            .arg(&file));
+        examples += 1;
+    }
+    assert_eq!(examples, 2, "README's pre-commit configuration examples");
 
     // A repository holding this checkout's hook manifest, as `repo:` + `rev:` would fetch it.
     let hooks = tmp.path().join("hooks");

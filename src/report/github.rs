@@ -8,10 +8,14 @@ use super::sanitize::terminal;
 use crate::rules::Severity;
 use crate::scan::ScanResult;
 
+/// The runner's escapes, then other control and bidi characters made visible: the log viewer
+/// interprets ANSI sequences, and a name or excerpt must not recolour or reorder the log.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    terminal(
+        &s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A"),
+    )
 }
 
 fn escape_property(s: &str) -> String {
@@ -154,6 +158,10 @@ mod tests {
             "a%2Cb%3Ac%0A%3A%3Aerror%3A%3Ax"
         );
         assert_eq!(escape_data("50%\nx"), "50%25%0Ax");
+        assert_eq!(
+            escape_data("a\x1b[2J\u{9b}\u{202e}"),
+            "a\\u{1b}[2J\\u{9b}\\u{202e}"
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub fn escape(text: &str) -> String {
             '&' => out.push_str("&amp;"),
             '\n' | '\r' | '\t' => out.push(' '),
             c if c.is_control() => {}
+            // Bidi overrides would reorder what a reader sees ("Trojan Source").
+            c if super::sanitize::is_bidi_control(c) => out.push('\u{fffd}'),
             c if c.is_ascii_punctuation() => {
                 out.push('\\');
                 out.push(c);
@@ -158,5 +160,6 @@ mod tests {
             "\\!\\[x\\]\\(https\\:\\/\\/t\\.example\\/p\\.gif\\)&lt;img src\\=x&gt;\\|a b"
         );
         assert_eq!(url_path("a b/(c).js"), "a%20b/%28c%29.js");
+        assert_eq!(escape("x\u{202e}sj.js\u{1b}"), "x\u{fffd}sj\\.js");
     }
 }
