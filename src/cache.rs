@@ -12,8 +12,10 @@
 //!   path changes what is found in it, so entries are stored without paths and shared by
 //!   identical files anywhere (every `index.php` that says "Silence is golden"); the reported
 //!   path is filled in on the way out.
-//! - Only files that pass the prefilter are looked up (the others cost less than a lookup), and
-//!   only results without problems are stored (time budgets are not deterministic).
+//! - Only files that pass the prefilter are looked up (the others cost less than a lookup).
+//!   Results are stored with their problems (a folding depth cap hit is the same every time),
+//!   except when a problem depends on time (a parse or file time budget ran out) or on a panic:
+//!   those files are analysed again next time ([`time_dependent`]).
 //! - Entries are written to a temporary file and renamed into place, so concurrent runs never
 //!   see half an entry; an entry that cannot be read or parsed, or whose key does not match its
 //!   name, is ignored and written again.
@@ -31,7 +33,7 @@ use sha2::{Digest, Sha256};
 use crate::engine::Layer;
 use crate::fold::Limits;
 use crate::manifest::hex;
-use crate::report::finding::{Finding, Location, Related};
+use crate::report::finding::{FileProblem, Finding, Location, Related};
 use crate::rules::{RuleSet, Severity};
 use crate::source::Position;
 
@@ -142,6 +144,16 @@ pub fn fingerprint(rules: &RuleSet, limits: &Limits) -> [u8; 32] {
 struct Entry {
     key: String,
     findings: Vec<CachedFinding>,
+    /// Problem messages (the path is the file's).
+    problems: Vec<String>,
+}
+
+/// Whether a problem may not happen on another run: a time budget ran out, or the scan of the
+/// file panicked. Results with such problems are not cached.
+pub fn time_dependent(message: &str) -> bool {
+    message == crate::fold::LimitHit::TimeBudget.describe()
+        || message.contains("time budget")
+        || message.starts_with("internal error")
 }
 
 #[derive(Serialize, Deserialize)]
@@ -298,11 +310,20 @@ impl Cache {
         self.dir.join(&key[..2]).join(format!("{}.json", &key[2..]))
     }
 
-    /// The cached findings for `key`, reported at `display`.
-    pub fn get(&self, key: &str, display: &str) -> Option<Vec<Finding>> {
-        let found = self
-            .read(key)
-            .map(|e| e.findings.iter().map(|f| f.to(display)).collect::<Vec<_>>());
+    /// The cached findings and problems for `key`, reported at `display`.
+    pub fn get(&self, key: &str, display: &str) -> Option<(Vec<Finding>, Vec<FileProblem>)> {
+        let found = self.read(key).map(|e| {
+            let findings = e.findings.iter().map(|f| f.to(display)).collect();
+            let problems = e
+                .problems
+                .into_iter()
+                .map(|message| FileProblem {
+                    path: display.to_string(),
+                    message,
+                })
+                .collect();
+            (findings, problems)
+        });
         match found {
             Some(_) => self.hits.fetch_add(1, Ordering::Relaxed),
             None => self.misses.fetch_add(1, Ordering::Relaxed),
@@ -336,11 +357,16 @@ impl Cache {
         Some(entry)
     }
 
-    /// Stores the findings for `key`. Failures are ignored (the cache is an optimisation).
-    pub fn put(&self, key: &str, findings: &[Finding]) {
+    /// Stores the findings and problems for `key`, unless a problem is [`time_dependent`].
+    /// Failures are ignored (the cache is an optimisation).
+    pub fn put(&self, key: &str, findings: &[Finding], problems: &[FileProblem]) {
+        if problems.iter().any(|p| time_dependent(&p.message)) {
+            return;
+        }
         let entry = Entry {
             key: key.to_string(),
             findings: findings.iter().map(CachedFinding::from).collect(),
+            problems: problems.iter().map(|p| p.message.clone()).collect(),
         };
         let Ok(text) = serde_json::to_vec(&entry) else {
             return;
@@ -479,8 +505,9 @@ mod tests {
         let c = open(dir.path());
         let key = c.key(Path::new("x/b.js"), b"eval(x)");
         assert!(c.get(&key, "a/b.js").is_none());
-        c.put(&key, &[finding()]);
-        let back = c.get(&key, "elsewhere/b.js").unwrap();
+        c.put(&key, &[finding()], &[]);
+        let (back, problems) = c.get(&key, "elsewhere/b.js").unwrap();
+        assert!(problems.is_empty());
         assert_eq!(back.len(), 1);
         let (f, g) = (&finding(), &back[0]);
         assert_eq!(g.location.path, "elsewhere/b.js");
@@ -500,11 +527,41 @@ mod tests {
     }
 
     #[test]
+    fn problems_are_kept_unless_they_depend_on_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = open(dir.path());
+        let problem = |m: &str| FileProblem {
+            path: "a.js".into(),
+            message: m.into(),
+        };
+        let depth = crate::fold::LimitHit::FoldDepth.describe();
+        let k1 = c.key(Path::new("a.js"), b"1");
+        c.put(&k1, &[], &[problem(depth)]);
+        let (_, problems) = c.get(&k1, "b/a.js").unwrap();
+        assert_eq!(
+            problems,
+            vec![FileProblem {
+                path: "b/a.js".into(),
+                message: depth.into()
+            }]
+        );
+        for timed in [
+            crate::fold::LimitHit::TimeBudget.describe().to_string(),
+            "javascript parse did not finish within the time budget".to_string(),
+            "internal error while scanning (please report)".to_string(),
+        ] {
+            let k = c.key(Path::new("a.js"), timed.as_bytes());
+            c.put(&k, &[], &[problem(depth), problem(&timed)]);
+            assert!(c.get(&k, "a.js").is_none(), "{timed}");
+        }
+    }
+
+    #[test]
     fn corrupt_entries_are_ignored_and_rewritten() {
         let dir = tempfile::tempdir().unwrap();
         let c = open(dir.path());
         let key = c.key(Path::new("b.js"), b"1");
-        c.put(&key, &[finding()]);
+        c.put(&key, &[finding()], &[]);
         let path = c.path_of(&key);
         let whole = std::fs::read(&path).unwrap();
         for bad in [
@@ -519,7 +576,7 @@ mod tests {
         ] {
             std::fs::write(&path, &bad).unwrap();
             assert!(c.get(&key, "b.js").is_none());
-            c.put(&key, &[finding()]);
+            c.put(&key, &[finding()], &[]);
             assert_eq!(std::fs::read(&path).unwrap(), whole);
             assert!(c.get(&key, "b.js").is_some());
         }
@@ -534,7 +591,7 @@ mod tests {
             .collect();
         let base = SystemTime::now() - Duration::from_secs(10_000);
         for (i, k) in keys.iter().enumerate() {
-            c.put(k, &[finding()]);
+            c.put(k, &[finding()], &[]);
             let f = std::fs::File::options()
                 .append(true)
                 .open(c.path_of(k))

@@ -422,15 +422,13 @@ fn scan_source_inner(
     // Cached results for files the prefilter keeps (see src/cache.rs).
     let key = cache.map(|c| c.key(&file.disk_path, &file.bytes));
     if let (Some(c), Some(k)) = (cache, &key) {
-        if let Some(findings) = c.get(k, &file.display_path) {
-            return (findings, Vec::new());
+        if let Some(hit) = c.get(k, &file.display_path) {
+            return hit;
         }
     }
     let (findings, problems) = analyse(file, kind, rules, limits);
     if let (Some(c), Some(k)) = (cache, &key) {
-        if problems.is_empty() {
-            c.put(k, &findings);
-        }
+        c.put(k, &findings, &problems);
     }
     (findings, problems)
 }

@@ -136,6 +136,27 @@ fn a_rescan_of_an_unchanged_tree_analyses_nothing_and_a_change_is_analysed() {
 }
 
 #[test]
+fn results_with_a_deterministic_problem_are_cached_with_it() {
+    let cache = tempfile::tempdir().unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    // Deeper than the folding depth cap: the same problem on every run.
+    let deep = format!(
+        "var a = {}'b'{};\neval(atob(a));\n",
+        "(".repeat(3000),
+        ")".repeat(3000)
+    );
+    std::fs::write(tree.path().join("d.js"), deep).unwrap();
+    let paths = [tree.path().to_path_buf()];
+    let uncached = run(&paths, None, &[]);
+    assert!(!uncached["problems"].as_array().unwrap().is_empty());
+    let cold = run(&paths, Some(cache.path()), &[]);
+    let warm = run(&paths, Some(cache.path()), &[]);
+    assert_eq!(warm["files_from_cache"], 1);
+    assert_eq!(results(&cold), results(&uncached));
+    assert_eq!(results(&warm), results(&uncached));
+}
+
+#[test]
 fn corrupt_entries_are_ignored_and_rewritten() {
     let cache = tempfile::tempdir().unwrap();
     let paths = [root().join("fixtures")];
