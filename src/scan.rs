@@ -150,7 +150,7 @@ pub fn scan_paths_with_progress(
     result.archives.sort();
     if let Some(cache) = &options.cache {
         result.files_from_cache = cache.hits() - hits_before;
-        cache.prune();
+        cache.finish();
     }
     finish(&mut result);
     result
@@ -408,6 +408,26 @@ fn scan_source_inner(
     limits: &Limits,
     cache: Option<&crate::cache::Cache>,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
+    // Cached results (see src/cache.rs): hashing is cheaper than the prefilter.
+    let key = cache.map(|c| c.key(&file.disk_path, &file.bytes));
+    if let (Some(c), Some(k)) = (cache, &key) {
+        if let Some(hit) = c.get(k, &file.display_path) {
+            return hit;
+        }
+    }
+    let (findings, problems) = analyse(file, rules, limits);
+    if let (Some(c), Some(k)) = (cache, &key) {
+        c.put(k, &findings, &problems);
+    }
+    (findings, problems)
+}
+
+/// Classification, the prefilter, units, parse, fold, rules.
+fn analyse(
+    file: &SourceFile,
+    rules: &RuleSet,
+    limits: &Limits,
+) -> (Vec<Finding>, Vec<FileProblem>) {
     let kind = classify::classify(&file.disk_path, &file.bytes);
     if kind == classify::FileKind::Skip {
         return (Vec::new(), Vec::new());
@@ -419,27 +439,6 @@ fn scan_source_inner(
     {
         return (Vec::new(), Vec::new());
     }
-    // Cached results for files the prefilter keeps (see src/cache.rs).
-    let key = cache.map(|c| c.key(&file.disk_path, &file.bytes));
-    if let (Some(c), Some(k)) = (cache, &key) {
-        if let Some(hit) = c.get(k, &file.display_path) {
-            return hit;
-        }
-    }
-    let (findings, problems) = analyse(file, kind, rules, limits);
-    if let (Some(c), Some(k)) = (cache, &key) {
-        c.put(k, &findings, &problems);
-    }
-    (findings, problems)
-}
-
-/// Everything after the prefilter: units, parse, fold, rules.
-fn analyse(
-    file: &SourceFile,
-    kind: classify::FileKind,
-    rules: &RuleSet,
-    limits: &Limits,
-) -> (Vec<Finding>, Vec<FileProblem>) {
     let file_units = units::extract(kind, &file.bytes);
     if file_units.units.is_empty()
         && file_units.script_srcs.is_empty()
