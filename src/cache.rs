@@ -25,9 +25,9 @@
 //!   again next time). An entry that cannot be read or parsed, or whose key does not match its
 //!   name, is ignored and written again; a clean-key file whose length is not a multiple of 32
 //!   is ignored and replaced.
-//! - Bounded: after a run that wrote entries, the oldest entries (by modification time; a hit
-//!   refreshes an entry older than a day) are removed until the cache is under 3/4 of its
-//!   maximum size ([`DEFAULT_MAX_BYTES`]).
+//! - Bounded: after a run that wrote files, files unused for 30 days are removed, then the
+//!   oldest files (by modification time; using a file refreshes it once a day) until the cache
+//!   is under 3/4 of its maximum size ([`DEFAULT_MAX_BYTES`]).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -55,6 +55,8 @@ const MAX_ENTRY_BYTES: u64 = 32 << 20;
 const STALE_TEMP: Duration = Duration::from_secs(3600);
 /// A hit refreshes an entry's time when it is older than this.
 const REFRESH_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// Files not used for this long are removed by [`Cache::prune`].
+const UNUSED: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Clean keys kept per configuration (32 MiB); past it, a run keeps only its own.
 const MAX_CLEAN_KEYS: usize = 1 << 20;
 
@@ -289,7 +291,9 @@ impl Cache {
         let dir = root.join(LAYOUT);
         std::fs::create_dir_all(&dir)?;
         let fingerprint = fingerprint(rules, limits);
-        let clean = read_keys(&clean_path(&dir, &fingerprint)).unwrap_or_default();
+        let clean_file = clean_path(&dir, &fingerprint);
+        let clean = read_keys(&clean_file).unwrap_or_default();
+        refresh(&clean_file);
         Ok(Cache {
             dir,
             fingerprint,
@@ -367,19 +371,7 @@ impl Cache {
         if entry.key != hex(key) {
             return None;
         }
-        // Keep entries in use from being evicted first (day granularity: one write a day).
-        if let Ok(meta) = std::fs::metadata(&path) {
-            let old = meta
-                .modified()
-                .ok()
-                .and_then(|m| m.elapsed().ok())
-                .is_some_and(|age| age > REFRESH_AFTER);
-            if old {
-                if let Ok(f) = std::fs::File::options().append(true).open(&path) {
-                    let _ = f.set_modified(SystemTime::now());
-                }
-            }
-        }
+        refresh(&path);
         Some(entry)
     }
 
@@ -452,8 +444,9 @@ impl Cache {
         self.prune();
     }
 
-    /// When this run wrote files: removes left-over temporary files and, if the cache is over
-    /// its maximum size, the oldest files until it is under 3/4 of it.
+    /// When this run wrote files: removes left-over temporary files and files unused for 30
+    /// days (other configurations, older skimlints) and, if the cache is over its maximum size,
+    /// the oldest files until it is under 3/4 of it.
     pub fn prune(&self) {
         if self.writes.load(Ordering::Relaxed) == 0 {
             return;
@@ -482,6 +475,11 @@ impl Cache {
                     }
                     continue;
                 }
+                // Unused for a month: another configuration or an older skimlint.
+                if mtime.elapsed().is_ok_and(|age| age > UNUSED) {
+                    let _ = std::fs::remove_file(f.path());
+                    continue;
+                }
                 let size = disk_size(&meta);
                 total += size;
                 entries.push((mtime, size, f.path()));
@@ -499,6 +497,21 @@ impl Cache {
             if std::fs::remove_file(&path).is_ok() {
                 total -= size;
             }
+        }
+    }
+}
+
+/// Keeps files in use from being evicted first: a file older than a day gets the current time
+/// (day granularity: at most one write a day per file).
+fn refresh(path: &Path) {
+    let old = std::fs::metadata(path)
+        .ok()
+        .and_then(|m| m.modified().ok())
+        .and_then(|m| m.elapsed().ok())
+        .is_some_and(|age| age > REFRESH_AFTER);
+    if old {
+        if let Ok(f) = std::fs::File::options().append(true).open(path) {
+            let _ = f.set_modified(SystemTime::now());
         }
     }
 }
@@ -724,6 +737,19 @@ mod tests {
         // The newest are kept.
         assert!(kept[25..].iter().all(|k| *k));
         assert!(!kept[0]);
+        // A file unused for more than 30 days goes whatever the size.
+        c.max_bytes = u64::MAX;
+        let stale = c.key(Path::new("a.js"), b"stale");
+        c.put(&stale, &[finding()], &[]);
+        std::fs::File::options()
+            .append(true)
+            .open(c.path_of(&stale))
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(40 * 24 * 3600))
+            .unwrap();
+        c.prune();
+        assert!(!c.path_of(&stale).exists());
+        assert!(c.path_of(&keys[39]).exists());
     }
 
     #[test]
