@@ -12,17 +12,27 @@
 //!   path changes what is found in it, so entries are stored without paths and shared by
 //!   identical files anywhere (every `index.php` that says "Silence is golden"); the reported
 //!   path is filled in on the way out.
-//! - Only files that pass the prefilter are looked up (the others cost less than a lookup), and
-//!   only results without problems are stored (time budgets are not deterministic).
-//! - Entries are written to a temporary file and renamed into place, so concurrent runs never
-//!   see half an entry; an entry that cannot be read or parsed, or whose key does not match its
-//!   name, is ignored and written again.
-//! - Bounded: after a run that wrote entries, the oldest entries (by modification time; a hit
-//!   refreshes an entry older than a day) are removed until the cache is under 3/4 of its
-//!   maximum size ([`DEFAULT_MAX_BYTES`]).
+//! - Every file read is looked up before it is classified (hashing costs less than the
+//!   prefilter). Most files have no finding and no problem: their keys are kept together, 32
+//!   bytes each, in one file per configuration fingerprint (`clean/<fingerprint>.bin`, loaded
+//!   once per run, rewritten at the end of a run that found new ones). Other results are one
+//!   JSON file each (`<2 hex>/<62 hex>.json`), stored with their problems (a folding depth cap
+//!   hit is the same every time), except when a problem depends on time (a parse or file time
+//!   budget ran out) or on a panic: those files are analysed again next time
+//!   ([`time_dependent`]).
+//! - Files are written to a temporary file and renamed into place, so concurrent runs never see
+//!   half a file (two runs that both add clean keys may lose one run's additions: they are found
+//!   again next time). An entry that cannot be read or parsed, or whose key does not match its
+//!   name, is ignored and written again; a clean-key file whose length is not a multiple of 32
+//!   is ignored and replaced.
+//! - Bounded: after a run that wrote files, files unused for 30 days are removed, then the
+//!   oldest files (by modification time; using a file refreshes it once a day) until the cache
+//!   is under 3/4 of its maximum size ([`DEFAULT_MAX_BYTES`]).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -31,7 +41,7 @@ use sha2::{Digest, Sha256};
 use crate::engine::Layer;
 use crate::fold::Limits;
 use crate::manifest::hex;
-use crate::report::finding::{Finding, Location, Related};
+use crate::report::finding::{FileProblem, Finding, Location, Related};
 use crate::rules::{RuleSet, Severity};
 use crate::source::Position;
 
@@ -45,6 +55,13 @@ const MAX_ENTRY_BYTES: u64 = 32 << 20;
 const STALE_TEMP: Duration = Duration::from_secs(3600);
 /// A hit refreshes an entry's time when it is older than this.
 const REFRESH_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// Files not used for this long are removed by [`Cache::prune`].
+const UNUSED: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Clean keys kept per configuration (32 MiB); past it, a run keeps only its own.
+const MAX_CLEAN_KEYS: usize = 1 << 20;
+
+/// A cache key: SHA-256 of the configuration fingerprint, file name and content hash.
+pub type Key = [u8; 32];
 
 #[derive(Debug)]
 pub struct Cache {
@@ -52,6 +69,10 @@ pub struct Cache {
     dir: PathBuf,
     fingerprint: [u8; 32],
     pub max_bytes: u64,
+    /// Keys of files without findings or problems, as loaded at the start.
+    clean: HashSet<Key>,
+    /// Clean keys found in this run.
+    new_clean: Mutex<Vec<Key>>,
     hits: AtomicUsize,
     misses: AtomicUsize,
     writes: AtomicUsize,
@@ -142,6 +163,16 @@ pub fn fingerprint(rules: &RuleSet, limits: &Limits) -> [u8; 32] {
 struct Entry {
     key: String,
     findings: Vec<CachedFinding>,
+    /// Problem messages (the path is the file's).
+    problems: Vec<String>,
+}
+
+/// Whether a problem may not happen on another run: a time budget ran out, or the scan of the
+/// file panicked. Results with such problems are not cached.
+pub fn time_dependent(message: &str) -> bool {
+    message == crate::fold::LimitHit::TimeBudget.describe()
+        || message.contains("time budget")
+        || message.starts_with("internal error")
 }
 
 #[derive(Serialize, Deserialize)]
@@ -259,10 +290,16 @@ impl Cache {
     pub fn open(root: &Path, rules: &RuleSet, limits: &Limits) -> std::io::Result<Cache> {
         let dir = root.join(LAYOUT);
         std::fs::create_dir_all(&dir)?;
+        let fingerprint = fingerprint(rules, limits);
+        let clean_file = clean_path(&dir, &fingerprint);
+        let clean = read_keys(&clean_file).unwrap_or_default();
+        refresh(&clean_file);
         Ok(Cache {
             dir,
-            fingerprint: fingerprint(rules, limits),
+            fingerprint,
             max_bytes: DEFAULT_MAX_BYTES,
+            clean,
+            new_clean: Mutex::new(Vec::new()),
             hits: AtomicUsize::new(0),
             misses: AtomicUsize::new(0),
             writes: AtomicUsize::new(0),
@@ -281,7 +318,7 @@ impl Cache {
     }
 
     /// The key of a file with this name and content.
-    pub fn key(&self, disk_path: &Path, bytes: &[u8]) -> String {
+    pub fn key(&self, disk_path: &Path, bytes: &[u8]) -> Key {
         let name = disk_path
             .file_name()
             .map(|n| n.to_string_lossy().to_lowercase())
@@ -291,18 +328,32 @@ impl Cache {
         h.update(name.as_bytes());
         h.update([0]);
         h.update(Sha256::digest(bytes));
-        hex(&h.finalize())
+        h.finalize().into()
     }
 
-    fn path_of(&self, key: &str) -> PathBuf {
+    fn path_of(&self, key: &Key) -> PathBuf {
+        let key = hex(key);
         self.dir.join(&key[..2]).join(format!("{}.json", &key[2..]))
     }
 
-    /// The cached findings for `key`, reported at `display`.
-    pub fn get(&self, key: &str, display: &str) -> Option<Vec<Finding>> {
-        let found = self
-            .read(key)
-            .map(|e| e.findings.iter().map(|f| f.to(display)).collect::<Vec<_>>());
+    /// The cached findings and problems for `key`, reported at `display`.
+    pub fn get(&self, key: &Key, display: &str) -> Option<(Vec<Finding>, Vec<FileProblem>)> {
+        if self.clean.contains(key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Some((Vec::new(), Vec::new()));
+        }
+        let found = self.read(key).map(|e| {
+            let findings = e.findings.iter().map(|f| f.to(display)).collect();
+            let problems = e
+                .problems
+                .into_iter()
+                .map(|message| FileProblem {
+                    path: display.to_string(),
+                    message,
+                })
+                .collect();
+            (findings, problems)
+        });
         match found {
             Some(_) => self.hits.fetch_add(1, Ordering::Relaxed),
             None => self.misses.fetch_add(1, Ordering::Relaxed),
@@ -310,37 +361,36 @@ impl Cache {
         found
     }
 
-    fn read(&self, key: &str) -> Option<Entry> {
+    fn read(&self, key: &Key) -> Option<Entry> {
         let path = self.path_of(key);
         let bytes = match crate::scan::read_regular_file(&path, MAX_ENTRY_BYTES) {
             Ok(crate::scan::ReadOutcome::Bytes(b)) => b,
             _ => return None,
         };
         let entry: Entry = serde_json::from_slice(&bytes).ok()?;
-        if entry.key != key {
+        if entry.key != hex(key) {
             return None;
         }
-        // Keep entries in use from being evicted first (day granularity: one write a day).
-        if let Ok(meta) = std::fs::metadata(&path) {
-            let old = meta
-                .modified()
-                .ok()
-                .and_then(|m| m.elapsed().ok())
-                .is_some_and(|age| age > REFRESH_AFTER);
-            if old {
-                if let Ok(f) = std::fs::File::options().append(true).open(&path) {
-                    let _ = f.set_modified(SystemTime::now());
-                }
-            }
-        }
+        refresh(&path);
         Some(entry)
     }
 
-    /// Stores the findings for `key`. Failures are ignored (the cache is an optimisation).
-    pub fn put(&self, key: &str, findings: &[Finding]) {
+    /// Stores the findings and problems for `key`, unless a problem is [`time_dependent`].
+    /// Failures are ignored (the cache is an optimisation).
+    pub fn put(&self, key: &Key, findings: &[Finding], problems: &[FileProblem]) {
+        if problems.iter().any(|p| time_dependent(&p.message)) {
+            return;
+        }
+        if findings.is_empty() && problems.is_empty() {
+            if let Ok(mut v) = self.new_clean.lock() {
+                v.push(*key);
+            }
+            return;
+        }
         let entry = Entry {
-            key: key.to_string(),
+            key: hex(key),
             findings: findings.iter().map(CachedFinding::from).collect(),
+            problems: problems.iter().map(|p| p.message.clone()).collect(),
         };
         let Ok(text) = serde_json::to_vec(&entry) else {
             return;
@@ -348,27 +398,55 @@ impl Cache {
         if text.len() as u64 > MAX_ENTRY_BYTES {
             return;
         }
-        let path = self.path_of(key);
-        let Some(shard) = path.parent() else {
+        self.write_atomically(&self.path_of(key), &text);
+    }
+
+    /// Writes `path` through a temporary file in its folder and a rename.
+    fn write_atomically(&self, path: &Path, bytes: &[u8]) {
+        let Some(folder) = path.parent() else {
             return;
         };
-        if std::fs::create_dir_all(shard).is_err() {
+        if std::fs::create_dir_all(folder).is_err() {
             return;
         }
-        let temp = shard.join(format!(
+        let temp = folder.join(format!(
             ".tmp-{}-{}",
             std::process::id(),
             self.temp_counter.fetch_add(1, Ordering::Relaxed)
         ));
-        if std::fs::write(&temp, &text).is_ok() && std::fs::rename(&temp, &path).is_ok() {
+        if std::fs::write(&temp, bytes).is_ok() && std::fs::rename(&temp, path).is_ok() {
             self.writes.fetch_add(1, Ordering::Relaxed);
         } else {
             let _ = std::fs::remove_file(&temp);
         }
     }
 
-    /// When this run wrote entries: removes left-over temporary files and, if the cache is over
-    /// its maximum size, the oldest entries until it is under 3/4 of it.
+    /// At the end of a scan: saves the clean keys found (merged with those saved meanwhile by
+    /// other runs), then prunes ([`Cache::prune`]).
+    pub fn finish(&self) {
+        let new: Vec<Key> = self
+            .new_clean
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default();
+        if !new.is_empty() {
+            let path = clean_path(&self.dir, &self.fingerprint);
+            let mut all = read_keys(&path).unwrap_or_default();
+            if all.len() + new.len() > MAX_CLEAN_KEYS {
+                all.clear();
+            }
+            all.extend(new);
+            let mut keys: Vec<&Key> = all.iter().collect();
+            keys.sort();
+            let bytes: Vec<u8> = keys.into_iter().flatten().copied().collect();
+            self.write_atomically(&path, &bytes);
+        }
+        self.prune();
+    }
+
+    /// When this run wrote files: removes left-over temporary files and files unused for 30
+    /// days (other configurations, older skimlints) and, if the cache is over its maximum size,
+    /// the oldest files until it is under 3/4 of it.
     pub fn prune(&self) {
         if self.writes.load(Ordering::Relaxed) == 0 {
             return;
@@ -397,6 +475,11 @@ impl Cache {
                     }
                     continue;
                 }
+                // Unused for a month: another configuration or an older skimlint.
+                if mtime.elapsed().is_ok_and(|age| age > UNUSED) {
+                    let _ = std::fs::remove_file(f.path());
+                    continue;
+                }
                 let size = disk_size(&meta);
                 total += size;
                 entries.push((mtime, size, f.path()));
@@ -416,6 +499,44 @@ impl Cache {
             }
         }
     }
+}
+
+/// Keeps files in use from being evicted first: a file older than a day gets the current time
+/// (day granularity: at most one write a day per file).
+fn refresh(path: &Path) {
+    let old = std::fs::metadata(path)
+        .ok()
+        .and_then(|m| m.modified().ok())
+        .and_then(|m| m.elapsed().ok())
+        .is_some_and(|age| age > REFRESH_AFTER);
+    if old {
+        if let Ok(f) = std::fs::File::options().append(true).open(path) {
+            let _ = f.set_modified(SystemTime::now());
+        }
+    }
+}
+
+fn clean_path(dir: &Path, fingerprint: &[u8; 32]) -> PathBuf {
+    dir.join("clean").join(format!("{}.bin", hex(fingerprint)))
+}
+
+/// The keys in a clean-key file; `None` when it is missing, unreadable or not a whole number of
+/// keys.
+fn read_keys(path: &Path) -> Option<HashSet<Key>> {
+    let max = (MAX_CLEAN_KEYS * 32) as u64;
+    let bytes = match crate::scan::read_regular_file(path, max) {
+        Ok(crate::scan::ReadOutcome::Bytes(b)) => b,
+        _ => return None,
+    };
+    if bytes.len() % 32 != 0 {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(32)
+            .map(|c| <Key>::try_from(c).unwrap_or([0; 32]))
+            .collect(),
+    )
 }
 
 /// Bytes a file takes on disk (whole blocks), or its length where that is not known.
@@ -479,8 +600,9 @@ mod tests {
         let c = open(dir.path());
         let key = c.key(Path::new("x/b.js"), b"eval(x)");
         assert!(c.get(&key, "a/b.js").is_none());
-        c.put(&key, &[finding()]);
-        let back = c.get(&key, "elsewhere/b.js").unwrap();
+        c.put(&key, &[finding()], &[]);
+        let (back, problems) = c.get(&key, "elsewhere/b.js").unwrap();
+        assert!(problems.is_empty());
         assert_eq!(back.len(), 1);
         let (f, g) = (&finding(), &back[0]);
         assert_eq!(g.location.path, "elsewhere/b.js");
@@ -500,11 +622,76 @@ mod tests {
     }
 
     #[test]
+    fn clean_keys_are_saved_at_the_end_and_a_damaged_key_file_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = open(dir.path());
+        let keys: Vec<Key> = (0..5)
+            .map(|i| c.key(Path::new("a.php"), format!("{i}").as_bytes()))
+            .collect();
+        for k in &keys {
+            assert!(c.get(k, "a.php").is_none());
+            c.put(k, &[], &[]);
+        }
+        c.finish();
+        let file = clean_path(&c.dir, &c.fingerprint);
+        assert_eq!(std::fs::metadata(&file).unwrap().len(), 5 * 32);
+        let c = open(dir.path());
+        for k in &keys {
+            let (f, p) = c.get(k, "b.php").unwrap();
+            assert!(f.is_empty() && p.is_empty());
+        }
+        // Another run adds keys: both runs' keys are kept.
+        let extra = c.key(Path::new("a.php"), b"extra");
+        c.put(&extra, &[], &[]);
+        c.finish();
+        assert_eq!(read_keys(&file).unwrap().len(), 6);
+        // Half a key: the file is ignored, then replaced by the next run's keys.
+        let mut bytes = std::fs::read(&file).unwrap();
+        bytes.truncate(6 * 32 - 5);
+        std::fs::write(&file, &bytes).unwrap();
+        let c = open(dir.path());
+        assert!(c.get(&keys[0], "a.php").is_none());
+        c.put(&keys[0], &[], &[]);
+        c.finish();
+        assert_eq!(read_keys(&file).unwrap(), HashSet::from([keys[0]]));
+    }
+
+    #[test]
+    fn problems_are_kept_unless_they_depend_on_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = open(dir.path());
+        let problem = |m: &str| FileProblem {
+            path: "a.js".into(),
+            message: m.into(),
+        };
+        let depth = crate::fold::LimitHit::FoldDepth.describe();
+        let k1 = c.key(Path::new("a.js"), b"1");
+        c.put(&k1, &[], &[problem(depth)]);
+        let (_, problems) = c.get(&k1, "b/a.js").unwrap();
+        assert_eq!(
+            problems,
+            vec![FileProblem {
+                path: "b/a.js".into(),
+                message: depth.into()
+            }]
+        );
+        for timed in [
+            crate::fold::LimitHit::TimeBudget.describe().to_string(),
+            "javascript parse did not finish within the time budget".to_string(),
+            "internal error while scanning (please report)".to_string(),
+        ] {
+            let k = c.key(Path::new("a.js"), timed.as_bytes());
+            c.put(&k, &[], &[problem(depth), problem(&timed)]);
+            assert!(c.get(&k, "a.js").is_none(), "{timed}");
+        }
+    }
+
+    #[test]
     fn corrupt_entries_are_ignored_and_rewritten() {
         let dir = tempfile::tempdir().unwrap();
         let c = open(dir.path());
         let key = c.key(Path::new("b.js"), b"1");
-        c.put(&key, &[finding()]);
+        c.put(&key, &[finding()], &[]);
         let path = c.path_of(&key);
         let whole = std::fs::read(&path).unwrap();
         for bad in [
@@ -514,12 +701,12 @@ mod tests {
             // Another key's entry under this name.
             String::from_utf8(whole.clone())
                 .unwrap()
-                .replace(&key, &"0".repeat(64))
+                .replace(&hex(&key), &"0".repeat(64))
                 .into_bytes(),
         ] {
             std::fs::write(&path, &bad).unwrap();
             assert!(c.get(&key, "b.js").is_none());
-            c.put(&key, &[finding()]);
+            c.put(&key, &[finding()], &[]);
             assert_eq!(std::fs::read(&path).unwrap(), whole);
             assert!(c.get(&key, "b.js").is_some());
         }
@@ -529,12 +716,12 @@ mod tests {
     fn the_oldest_entries_are_evicted_past_the_maximum() {
         let dir = tempfile::tempdir().unwrap();
         let mut c = open(dir.path());
-        let keys: Vec<String> = (0..40)
+        let keys: Vec<Key> = (0..40)
             .map(|i| c.key(Path::new("a.js"), format!("{i}").as_bytes()))
             .collect();
         let base = SystemTime::now() - Duration::from_secs(10_000);
         for (i, k) in keys.iter().enumerate() {
-            c.put(k, &[finding()]);
+            c.put(k, &[finding()], &[]);
             let f = std::fs::File::options()
                 .append(true)
                 .open(c.path_of(k))
@@ -550,6 +737,19 @@ mod tests {
         // The newest are kept.
         assert!(kept[25..].iter().all(|k| *k));
         assert!(!kept[0]);
+        // A file unused for more than 30 days goes whatever the size.
+        c.max_bytes = u64::MAX;
+        let stale = c.key(Path::new("a.js"), b"stale");
+        c.put(&stale, &[finding()], &[]);
+        std::fs::File::options()
+            .append(true)
+            .open(c.path_of(&stale))
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(40 * 24 * 3600))
+            .unwrap();
+        c.prune();
+        assert!(!c.path_of(&stale).exists());
+        assert!(c.path_of(&keys[39]).exists());
     }
 
     #[test]

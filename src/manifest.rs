@@ -235,10 +235,11 @@ pub fn create(source: &Path, keep_top_folder: bool) -> Result<(ManifestFile, Vec
             ));
         };
         let limits = ArchiveLimits {
-            // Release archives are trusted to be large, not to be bombs.
+            // Releases are larger than uploads; members are still read whole, one at a time,
+            // so memory stays bounded by the member cap.
             max_total_bytes: 8 << 30,
-            max_member_bytes: 1 << 30,
-            max_nested_archive_bytes: 1 << 30,
+            max_member_bytes: 256 << 20,
+            max_nested_archive_bytes: 256 << 20,
             max_members: 1_000_000,
             ..ArchiveLimits::default()
         };

@@ -55,8 +55,8 @@ pub struct ScanResult {
     pub findings: Vec<Finding>,
     pub problems: Vec<FileProblem>,
     pub files_scanned: usize,
-    /// The files that were scanned: display path and where they are on disk (read again by
-    /// post-processing such as suppressions).
+    /// The files that were scanned and may hold `skimlint-ignore` comments: display path and
+    /// where they are on disk (read again by the suppression pass).
     /// Archives expanded in memory are not among them (their members are not on disk).
     pub files: Vec<Candidate>,
     /// Top-level archives scanned, sorted by path.
@@ -150,7 +150,7 @@ pub fn scan_paths_with_progress(
     result.archives.sort();
     if let Some(cache) = &options.cache {
         result.files_from_cache = cache.hits() - hits_before;
-        cache.prune();
+        cache.finish();
     }
     finish(&mut result);
     result
@@ -240,13 +240,18 @@ fn scan_candidate_inner(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -
             known_good: false,
         };
     }
-    Outcome::file(scan_plain_file(
+    let (findings, problems, directives) = scan_plain_file(
         c,
         meta.len(),
         rules,
         &options.limits,
         options.cache.as_deref(),
-    ))
+    );
+    Outcome {
+        // A file without `skimlint-ignore` is not read again by the suppression pass.
+        plain: directives,
+        ..Outcome::file((findings, problems))
+    }
 }
 
 impl Outcome {
@@ -268,7 +273,7 @@ fn scan_plain_file(
     rules: &RuleSet,
     limits: &Limits,
     cache: Option<&crate::cache::Cache>,
-) -> (Vec<Finding>, Vec<FileProblem>) {
+) -> (Vec<Finding>, Vec<FileProblem>, bool) {
     let problem = |message: String| FileProblem {
         path: c.display_path.clone(),
         message,
@@ -280,11 +285,12 @@ fn scan_plain_file(
                 "skipped: {} bytes is over the {}-byte file size limit",
                 len, limits.max_file_bytes
             ))],
+            true,
         );
     }
     let bytes = match read_regular_file(&c.disk_path, limits.max_file_bytes) {
         Ok(ReadOutcome::Bytes(b)) => b,
-        Ok(ReadOutcome::NotRegular) => return (Vec::new(), Vec::new()),
+        Ok(ReadOutcome::NotRegular) => return (Vec::new(), Vec::new(), true),
         Ok(ReadOutcome::TooLarge(len)) => {
             return (
                 Vec::new(),
@@ -292,16 +298,19 @@ fn scan_plain_file(
                     "skipped: {len} bytes is over the {}-byte file size limit",
                     limits.max_file_bytes
                 ))],
+                true,
             )
         }
-        Err(e) => return (Vec::new(), vec![problem(format!("cannot read: {e}"))]),
+        Err(e) => return (Vec::new(), vec![problem(format!("cannot read: {e}"))], true),
     };
+    let directives = crate::suppress::may_have_directives(&bytes);
     let file = SourceFile {
         display_path: c.display_path.clone(),
         disk_path: c.disk_path.clone(),
         bytes: Arc::new(bytes),
     };
-    scan_source_cached(&file, rules, limits, cache)
+    let (findings, problems) = scan_source_cached(&file, rules, limits, cache);
+    (findings, problems, directives)
 }
 
 /// What reading a file for scanning gave.
@@ -408,6 +417,26 @@ fn scan_source_inner(
     limits: &Limits,
     cache: Option<&crate::cache::Cache>,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
+    // Cached results (see src/cache.rs): hashing is cheaper than the prefilter.
+    let key = cache.map(|c| c.key(&file.disk_path, &file.bytes));
+    if let (Some(c), Some(k)) = (cache, &key) {
+        if let Some(hit) = c.get(k, &file.display_path) {
+            return hit;
+        }
+    }
+    let (findings, problems) = analyse(file, rules, limits);
+    if let (Some(c), Some(k)) = (cache, &key) {
+        c.put(k, &findings, &problems);
+    }
+    (findings, problems)
+}
+
+/// Classification, the prefilter, units, parse, fold, rules.
+fn analyse(
+    file: &SourceFile,
+    rules: &RuleSet,
+    limits: &Limits,
+) -> (Vec<Finding>, Vec<FileProblem>) {
     let kind = classify::classify(&file.disk_path, &file.bytes);
     if kind == classify::FileKind::Skip {
         return (Vec::new(), Vec::new());
@@ -419,29 +448,6 @@ fn scan_source_inner(
     {
         return (Vec::new(), Vec::new());
     }
-    // Cached results for files the prefilter keeps (see src/cache.rs).
-    let key = cache.map(|c| c.key(&file.disk_path, &file.bytes));
-    if let (Some(c), Some(k)) = (cache, &key) {
-        if let Some(findings) = c.get(k, &file.display_path) {
-            return (findings, Vec::new());
-        }
-    }
-    let (findings, problems) = analyse(file, kind, rules, limits);
-    if let (Some(c), Some(k)) = (cache, &key) {
-        if problems.is_empty() {
-            c.put(k, &findings);
-        }
-    }
-    (findings, problems)
-}
-
-/// Everything after the prefilter: units, parse, fold, rules.
-fn analyse(
-    file: &SourceFile,
-    kind: classify::FileKind,
-    rules: &RuleSet,
-    limits: &Limits,
-) -> (Vec<Finding>, Vec<FileProblem>) {
     let file_units = units::extract(kind, &file.bytes);
     if file_units.units.is_empty()
         && file_units.script_srcs.is_empty()

@@ -167,6 +167,12 @@ fn valid_rule_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'))
 }
 
+/// Whether a file's bytes may hold a directive (the scan leaves files without one out of
+/// `ScanResult::files`, so this pass does not read them again).
+pub fn may_have_directives(bytes: &[u8]) -> bool {
+    memmem::find(bytes, TOKEN).is_some()
+}
+
 /// Finds the directives in a file of the given kind. `known` says whether a rule id exists.
 /// Linear in the file size; the number of directives is capped (the bool says it was hit).
 pub fn directives(
