@@ -29,7 +29,6 @@
 //!   oldest files (by modification time; using a file refreshes it once a day) until the cache
 //!   is under 3/4 of its maximum size ([`DEFAULT_MAX_BYTES`]).
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -57,8 +56,8 @@ const STALE_TEMP: Duration = Duration::from_secs(3600);
 const REFRESH_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// Files not used for this long are removed by [`Cache::prune`].
 const UNUSED: Duration = Duration::from_secs(30 * 24 * 3600);
-/// Clean keys kept per configuration (32 MiB); past it, a run keeps only its own.
-const MAX_CLEAN_KEYS: usize = 1 << 20;
+/// Clean keys kept per configuration (8 MiB); past it, a run keeps only its own.
+const MAX_CLEAN_KEYS: usize = 1 << 18;
 
 /// A cache key: SHA-256 of the configuration fingerprint, file name and content hash.
 pub type Key = [u8; 32];
@@ -70,7 +69,8 @@ pub struct Cache {
     fingerprint: [u8; 32],
     pub max_bytes: u64,
     /// Keys of files without findings or problems, as loaded at the start.
-    clean: HashSet<Key>,
+    /// Sorted, deduplicated (looked up by binary search: no set to build at start-up).
+    clean: Vec<Key>,
     /// Clean keys found in this run.
     new_clean: Mutex<Vec<Key>>,
     hits: AtomicUsize,
@@ -338,7 +338,7 @@ impl Cache {
 
     /// The cached findings and problems for `key`, reported at `display`.
     pub fn get(&self, key: &Key, display: &str) -> Option<(Vec<Finding>, Vec<FileProblem>)> {
-        if self.clean.contains(key) {
+        if self.clean.binary_search(key).is_ok() {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Some((Vec::new(), Vec::new()));
         }
@@ -436,9 +436,9 @@ impl Cache {
                 all.clear();
             }
             all.extend(new);
-            let mut keys: Vec<&Key> = all.iter().collect();
-            keys.sort();
-            let bytes: Vec<u8> = keys.into_iter().flatten().copied().collect();
+            all.sort_unstable();
+            all.dedup();
+            let bytes: Vec<u8> = all.iter().flatten().copied().collect();
             self.write_atomically(&path, &bytes);
         }
         self.prune();
@@ -520,9 +520,9 @@ fn clean_path(dir: &Path, fingerprint: &[u8; 32]) -> PathBuf {
     dir.join("clean").join(format!("{}.bin", hex(fingerprint)))
 }
 
-/// The keys in a clean-key file; `None` when it is missing, unreadable or not a whole number of
-/// keys.
-fn read_keys(path: &Path) -> Option<HashSet<Key>> {
+/// The keys in a clean-key file, sorted and deduplicated; `None` when it is missing, unreadable
+/// or not a whole number of keys.
+fn read_keys(path: &Path) -> Option<Vec<Key>> {
     let max = (MAX_CLEAN_KEYS * 32) as u64;
     let bytes = match crate::scan::read_regular_file(path, max) {
         Ok(crate::scan::ReadOutcome::Bytes(b)) => b,
@@ -531,12 +531,14 @@ fn read_keys(path: &Path) -> Option<HashSet<Key>> {
     if bytes.len() % 32 != 0 {
         return None;
     }
-    Some(
-        bytes
-            .chunks_exact(32)
-            .map(|c| <Key>::try_from(c).unwrap_or([0; 32]))
-            .collect(),
-    )
+    let mut keys: Vec<Key> = bytes
+        .chunks_exact(32)
+        .map(|c| <Key>::try_from(c).unwrap_or([0; 32]))
+        .collect();
+    // Written sorted; sorting again is a linear check then, and repairs a file that is not.
+    keys.sort_unstable();
+    keys.dedup();
+    Some(keys)
 }
 
 /// Bytes a file takes on disk (whole blocks), or its length where that is not known.
@@ -653,7 +655,7 @@ mod tests {
         assert!(c.get(&keys[0], "a.php").is_none());
         c.put(&keys[0], &[], &[]);
         c.finish();
-        assert_eq!(read_keys(&file).unwrap(), HashSet::from([keys[0]]));
+        assert_eq!(read_keys(&file).unwrap(), vec![keys[0]]);
     }
 
     #[test]

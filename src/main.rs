@@ -159,7 +159,7 @@ struct ScanArgs {
     /// not analysed, changed files and new code files in its folders are reported.
     #[arg(long = "known-good", value_name = "FILE")]
     known_good: Vec<PathBuf>,
-    /// Do not read or write the result cache.
+    /// Do not read or write the result cache (also: SKIMLINT_NO_CACHE=1).
     #[arg(long)]
     no_cache: bool,
     /// The result cache folder (default: SKIMLINT_CACHE_DIR, $XDG_CACHE_HOME/skimlint or
@@ -326,7 +326,8 @@ fn prepare(
 
 /// The result cache for a scan of `paths`, unless `--no-cache` (src/cache.rs).
 fn open_cache(args: &ScanArgs, rules: &RuleSet, options: &mut ScanOptions, paths: &[PathBuf]) {
-    if args.no_cache {
+    let env_off = std::env::var_os("SKIMLINT_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0");
+    if args.no_cache || env_off {
         return;
     }
     let Some(dir) = args.cache_dir.clone().or_else(skimlint::cache::default_dir) else {

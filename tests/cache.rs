@@ -21,7 +21,8 @@ fn run(paths: &[PathBuf], cache: Option<&Path>, extra: &[&str]) -> Value {
     ]);
     cmd.env_remove("SKIMLINT_NO_PREFILTER")
         .env_remove("SKIMLINT_PER_RULE_QUERIES")
-        .env_remove("SKIMLINT_CACHE_DIR");
+        .env_remove("SKIMLINT_CACHE_DIR")
+        .env_remove("SKIMLINT_NO_CACHE");
     match cache {
         Some(dir) => cmd.arg("--cache-dir").arg(dir),
         None => cmd.arg("--no-cache"),
@@ -234,6 +235,7 @@ fn the_cache_is_never_written_into_the_scanned_tree() {
         .args(["--format", "json", "--no-config", "--fail-on", "none"])
         .arg("--cache-dir")
         .arg(&inside)
+        .env_remove("SKIMLINT_NO_CACHE")
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -246,8 +248,21 @@ fn the_cache_is_never_written_into_the_scanned_tree() {
         .arg(tree.path())
         .args(["--format", "json", "--no-config", "--fail-on", "none"])
         .env_remove("SKIMLINT_CACHE_DIR")
+        .env_remove("SKIMLINT_NO_CACHE")
         .env("XDG_CACHE_HOME", xdg.path())
         .assert()
         .success();
     assert!(!entries(&xdg.path().join("skimlint")).is_empty());
+    // SKIMLINT_NO_CACHE=1 turns it off.
+    let off = tempfile::tempdir().unwrap();
+    skimlint()
+        .arg("check")
+        .arg(tree.path())
+        .args(["--format", "json", "--no-config", "--fail-on", "none"])
+        .env_remove("SKIMLINT_CACHE_DIR")
+        .env("SKIMLINT_NO_CACHE", "1")
+        .env("XDG_CACHE_HOME", off.path())
+        .assert()
+        .success();
+    assert!(!off.path().join("skimlint").exists());
 }

@@ -69,6 +69,7 @@ fn run_shell(shell: &str, script: &str, cwd: &Path, env: &[(&str, String)]) {
         .arg(script)
         .current_dir(cwd)
         .env("PATH", path_with_skimlint())
+        .env("SKIMLINT_NO_CACHE", "1")
         .env_remove("SKIMLINT_NO_PREFILTER")
         .env_remove("SKIMLINT_PER_RULE_QUERIES");
     for (k, v) in env {

@@ -5,10 +5,13 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
-/// The `skimlint` binary built by cargo, with colours off so output can be compared.
+/// The `skimlint` binary built by cargo, with colours off so output can be compared and the
+/// result cache off.
 pub fn skimlint() -> Command {
     let mut c = Command::cargo_bin("skimlint").unwrap();
     c.env("NO_COLOR", "1");
+    // Every test exercises the engine; tests/cache.rs turns the result cache back on.
+    c.env("SKIMLINT_NO_CACHE", "1");
     c
 }
 
@@ -39,6 +42,7 @@ pub fn json_findings(paths: &[PathBuf], adjust: impl FnOnce(&mut Command)) -> se
     ]);
     cmd.env_remove("SKIMLINT_NO_PREFILTER");
     cmd.env_remove("SKIMLINT_PER_RULE_QUERIES");
+    cmd.env("SKIMLINT_NO_CACHE", "1");
     adjust(&mut cmd);
     let out = cmd.output().unwrap();
     assert!(
