@@ -320,6 +320,13 @@ fn a_large_single_line_file_is_scanned_and_an_oversized_one_skipped() {
     }
     line.push_str("window[\"ev\"+\"al\"](atob(\"YWxlcnQoMSk=\"));");
     std::fs::write(dir.path().join("bundle.min.js"), &line).unwrap();
+    // This case is about size, not speed: ~6 s of one idle core against the default 10 s
+    // budget left too little headroom on a loaded machine; budgets have tests of their own.
+    std::fs::write(
+        dir.path().join("skimlint.toml"),
+        "[limits]\nfile-timeout-ms = 120000\n",
+    )
+    .unwrap();
     scan(dir.path(), &[])
         .kept_skimmer()
         .finding("bundle.min.js", "js/eval-of-decoded-string");
