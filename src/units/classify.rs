@@ -134,6 +134,9 @@ pub fn sniff(bytes: &[u8]) -> FileKind {
     if php_fragment(head) {
         return FileKind::PhpFragment;
     }
+    if server_config(head) {
+        return FileKind::ServerConfig;
+    }
     if has(b"<script") || has(b"<html") || has(b"<!doctype") {
         return FileKind::Markup(Dialect::Html);
     }
@@ -216,6 +219,42 @@ fn php_fragment(head: &[u8]) -> bool {
     }
     let against = other.find_iter(head).take(16).count() * 2;
     statements >= 1 && score >= 5 && score > against
+}
+
+/// Apache or PHP configuration without its name (an uploaded `.htaccess` or `.user.ini` saved
+/// under another name): every line a directive, an ini setting, a section or a comment, and
+/// at least one directive that only server configuration has.
+fn server_config(head: &[u8]) -> bool {
+    use regex::bytes::Regex;
+    use std::sync::OnceLock;
+    static SPECIFIC: OnceLock<Regex> = OnceLock::new();
+    static LINE: OnceLock<Regex> = OnceLock::new();
+    let specific = SPECIFIC.get_or_init(|| {
+        Regex::new(r"(?im)^\s*(php_value|php_flag|php_admin_value|php_admin_flag|AddHandler|AddType|SetHandler|ForceType|RemoveHandler|Action|<Files|<FilesMatch|<IfModule|RewriteEngine|RewriteRule|RewriteCond|auto_prepend_file|auto_append_file)\b")
+            .expect("valid regex")
+    });
+    let line = LINE.get_or_init(|| {
+        Regex::new(r"^\s*(<\s*/?\s*[A-Za-z]+[^>]*>|[A-Za-z][A-Za-z0-9_.-]*(\s*=\s*.*|\s+\S.*)?|\[[^\]]+\])\s*$")
+            .expect("valid regex")
+    });
+    if !specific.is_match(head) {
+        return false;
+    }
+    let mut lines = 0;
+    for l in head.split(|&b| b == b'\n') {
+        let t = l.trim_ascii();
+        if t.is_empty() || t.starts_with(b"#") || t.starts_with(b";") {
+            continue;
+        }
+        lines += 1;
+        let code_variable = t
+            .windows(2)
+            .any(|w| w[0] == b'$' && (w[1].is_ascii_alphabetic() || w[1] == b'_'));
+        if !line.is_match(t) || t.ends_with(b";") || code_variable {
+            return false;
+        }
+    }
+    lines > 0
 }
 
 /// `<?php` in any letter case anywhere in the file.
@@ -315,6 +354,22 @@ mod tests {
                 String::from_utf8_lossy(text)
             );
         }
+    }
+
+    #[test]
+    fn renamed_server_configuration_is_recognised() {
+        let htaccess = b"<FilesMatch \"\\.(png|gif)$\">\n    SetHandler application/x-httpd-php\n</FilesMatch>\n";
+        assert_eq!(
+            classify(Path::new("upload_7d1e"), htaccess),
+            FileKind::ServerConfig
+        );
+        let ini = b"memory_limit = 512M\nauto_append_file=/tmp/.x\n";
+        assert_eq!(
+            classify(Path::new("upload_7d1e"), ini),
+            FileKind::ServerConfig
+        );
+        let text = b"Hello world\nThis is a readme.\n";
+        assert_eq!(classify(Path::new("README"), text), FileKind::Skip);
     }
 
     #[test]
