@@ -184,6 +184,9 @@ fn php_fragment(head: &[u8]) -> bool {
             // `eval(base64_decode(…` and the like: a packed payload's usual first line.
             (r"(?i)\b(eval|assert)\s*\(\s*@?\s*(base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|urldecode|rawurldecode|convert_uudecode)\s*\(", 3),
             (r"(?i)\barray\s*\(", 1),
+            // `require 'app/Mage.php';`, `Mage::app()`.
+            (r#"(?m)(^|;)\s*(require|include)(_once)?\s*\(?\s*['"][^'"\n]*\.php['"]"#, 2),
+            (r"\b[A-Z]\w*::\w+\s*\(", 1),
             (r"->\s*[A-Za-z_]", 1),
             (r"\.=", 1),
             // `goto L1;` and its labels.
