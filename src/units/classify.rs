@@ -134,6 +134,9 @@ pub fn sniff(bytes: &[u8]) -> FileKind {
     if php_fragment(head) {
         return FileKind::PhpFragment;
     }
+    if server_config(head) {
+        return FileKind::ServerConfig;
+    }
     if has(b"<script") || has(b"<html") || has(b"<!doctype") {
         return FileKind::Markup(Dialect::Html);
     }
@@ -155,20 +158,106 @@ pub fn sniff(bytes: &[u8]) -> FileKind {
     FileKind::Skip
 }
 
-/// Statements like `$x = …;`, `$a['k'] = …;`, `if ($_POST…)`: PHP without its opening tag.
-/// Markup inside (`echo "<script>"…`) is allowed when the file itself starts with a statement.
+/// PHP code without its opening tag: statements like `$x = …;`, `$a['k'] = …;`, `if ($_POST…)`,
+/// and tokens no other language a store keeps uses (superglobals, `->`, `.=`, PHP's own decoder
+/// and file functions, `goto` labels, `echo`, `array(`). An injected fragment saved on its own is
+/// often one line (`eval(base64_decode('…'));`) or two statements, so the evidence is scored
+/// rather than counted in statements, and must outweigh JavaScript's (`var`, `=>`, `document.`)
+/// and shell or Perl's. Markup inside (`echo "<script>"…`) is allowed when the file itself
+/// starts with a statement.
 fn php_fragment(head: &[u8]) -> bool {
-    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::bytes::Regex::new(r"(?m)(^|;|\{|\})\s*(\$[A-Za-z_]\w*(\[[^\]\n]*\])*\s*(=|\.=|->)|(if|foreach|while)\s*\(\s*(\$|isset|!|@|count|preg_match)|(public|private|protected)?\s*function\s+\w+\s*\(|error_reporting\s*\()")
+    use regex::bytes::Regex;
+    use std::sync::OnceLock;
+    static STATEMENT: OnceLock<Regex> = OnceLock::new();
+    static PHP: OnceLock<Vec<(Regex, usize)>> = OnceLock::new();
+    static OTHER: OnceLock<Regex> = OnceLock::new();
+    let statement = STATEMENT.get_or_init(|| {
+        Regex::new(r"(?m)(^|;|\{|\}|:)\s*(\$[A-Za-z_]\w*(\[[^\]\n]*\])*\s*(=|\.=|->)|(if|foreach|while)\s*\(\s*(\$|isset|!|@|count|preg_match)|(public|private|protected)?\s*function\s+\w+\s*\(|error_reporting\s*\(|(@\s*)?(eval|assert|die|exit|goto|include|require|include_once|require_once)\b)")
             .expect("valid regex")
     });
-    let starts_with_statement = re
+    let php = PHP.get_or_init(|| {
+        [
+            // Superglobals and `$GLOBALS`.
+            (r"\$(_GET|_POST|_REQUEST|_COOKIE|_SERVER|_FILES|_SESSION|_ENV|GLOBALS)\s*\[", 3),
+            // Functions only PHP has (JavaScript's decoders are `atob`/`unescape`).
+            (r"(?i)(?:^|[^.\w$>:])(system|exec|base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|bin2hex|create_function|call_user_func(_array)?|file_put_contents|file_get_contents|fopen|fwrite|fputs|fread|fclose|move_uploaded_file|shell_exec|passthru|proc_open|popen|curl_init|curl_exec|isset|preg_replace(_callback)?|str_replace|implode|explode|strtolower|substr|strlen|urldecode|chr|ord|array_map|function_exists|ini_set|set_time_limit|error_reporting|stream_get_contents|mb_send_mail|htmlspecialchars)\s*\(", 2),
+            // `eval(base64_decode(…` and the like: a packed payload's usual first line.
+            (r"(?i)\b(eval|assert)\s*\(\s*@?\s*(base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|urldecode|rawurldecode|convert_uudecode)\s*\(", 3),
+            (r"(?i)\barray\s*\(", 1),
+            // `require 'app/Mage.php';`, `Mage::app()`.
+            (r#"(?m)(^|;)\s*(require|include)(_once)?\s*\(?\s*['"][^'"\n]*\.php['"]"#, 2),
+            (r"\b[A-Z]\w*::\w+\s*\(", 1),
+            (r"->\s*[A-Za-z_]", 1),
+            (r"\.=", 1),
+            // `goto L1;` and its labels.
+            (r"(?m)\bgoto\s+[A-Za-z_]\w*\s*;", 3),
+            // `echo`/`print` of a variable or string.
+            (r#"(?m)(^|;|\{)\s*(echo|print)\s*[\$'"(][^\n]*;\s*$"#, 2),
+            // A variable called as a function: `$f(…)`.
+            (r"\$[A-Za-z_]\w*\s*\(", 1),
+            // String pieces joined with `.`.
+            (r#"['"]\s*\.\s*['"$(]"#, 1),
+        ]
+        .iter()
+        .map(|(re, w)| (Regex::new(re).expect("valid regex"), *w))
+        .collect()
+    });
+    let other = OTHER.get_or_init(|| {
+        Regex::new(r"(?m)\b(var|let|const)\s+[A-Za-z_$][\w$]*\s*[=;,]|\)\s*=>\s*\{|\bdocument\.|\bwindow\.|\bconsole\.|\bfunction\s*\([^)$]*\)\s*\{|\.prototype\.|^\s*my\s+[\$@%]|^\s*sub\s+\w+\s*\{|^#!|\bthen\s*$|^\s*fi\s*$|^\s*(import|from)\s+\w|^\s*def\s+\w+\s*\(")
+            .expect("valid regex")
+    });
+    if !head.contains(&b';') {
+        return false;
+    }
+    let statements = statement.find_iter(head).take(8).count();
+    let starts_with_statement = statement
         .find(head)
         .is_some_and(|m| head[..m.start()].trim_ascii().is_empty());
-    re.find_iter(head).take(3).count() >= 3
-        && head.contains(&b';')
-        && (starts_with_statement || !head.contains(&b'<'))
+    if !starts_with_statement && head.contains(&b'<') {
+        return false;
+    }
+    let mut score = statements;
+    for (re, weight) in php {
+        score += weight * re.find_iter(head).take(4).count();
+    }
+    let against = other.find_iter(head).take(16).count() * 2;
+    statements >= 1 && score >= 5 && score > against
+}
+
+/// Apache or PHP configuration without its name (an uploaded `.htaccess` or `.user.ini` saved
+/// under another name): every line a directive, an ini setting, a section or a comment, and
+/// at least one directive that only server configuration has.
+fn server_config(head: &[u8]) -> bool {
+    use regex::bytes::Regex;
+    use std::sync::OnceLock;
+    static SPECIFIC: OnceLock<Regex> = OnceLock::new();
+    static LINE: OnceLock<Regex> = OnceLock::new();
+    let specific = SPECIFIC.get_or_init(|| {
+        Regex::new(r"(?im)^\s*(php_value|php_flag|php_admin_value|php_admin_flag|AddHandler|AddType|SetHandler|ForceType|RemoveHandler|Action|<Files|<FilesMatch|<IfModule|RewriteEngine|RewriteRule|RewriteCond|auto_prepend_file|auto_append_file)\b")
+            .expect("valid regex")
+    });
+    let line = LINE.get_or_init(|| {
+        Regex::new(r"^\s*(<\s*/?\s*[A-Za-z]+[^>]*>|[A-Za-z][A-Za-z0-9_.-]*(\s*=\s*.*|\s+\S.*)?|\[[^\]]+\])\s*$")
+            .expect("valid regex")
+    });
+    if !specific.is_match(head) {
+        return false;
+    }
+    let mut lines = 0;
+    for l in head.split(|&b| b == b'\n') {
+        let t = l.trim_ascii();
+        if t.is_empty() || t.starts_with(b"#") || t.starts_with(b";") {
+            continue;
+        }
+        lines += 1;
+        let code_variable = t
+            .windows(2)
+            .any(|w| w[0] == b'$' && (w[1].is_ascii_alphabetic() || w[1] == b'_'));
+        if !line.is_match(t) || t.ends_with(b";") || code_variable {
+            return false;
+        }
+    }
+    lines > 0
 }
 
 /// `<?php` in any letter case anywhere in the file.
@@ -227,6 +316,63 @@ mod tests {
             classify(Path::new("noext"), page),
             FileKind::Markup(Dialect::Html)
         );
+    }
+
+    #[test]
+    fn short_php_fragments_are_php() {
+        let php: &[&[u8]] = &[
+            b"eval(base64_decode('JGMgPSAkX1JFUVVFU1RbJ3gnXTs='));\n",
+            b"eval(str_rot13('$p = $_TRG[\\'p\\'];'));\n",
+            b"$c = $_GET['c'];\nsystem($c);\n",
+            b"goto L1;\nL2:\necho fread($p, 4096);\ngoto L3;\nL1:\n$p = popen($c, 'r');\ngoto L2;\nL3:\n",
+            b"$_f1 = 'sys'.'tem';\n$c = $_REQUEST['x'];\n$_f1($c);\n",
+        ];
+        for p in php {
+            assert_eq!(
+                classify(Path::new("sess_3f9a"), p),
+                FileKind::PhpFragment,
+                "{}",
+                String::from_utf8_lossy(p)
+            );
+        }
+        let not_php: &[(&[u8], FileKind)] = &[
+            (
+                b"var $el = $('#cart');\n$el.on('click', function () { $el.hide(); });\n",
+                FileKind::Javascript,
+            ),
+            (
+                b"#!/bin/sh\nset -e\nif [ -z \"$HOME\" ]; then\n  echo \"no home\";\n  exit 1\nfi\n",
+                FileKind::Skip,
+            ),
+            (
+                b"#!/usr/bin/perl\nmy $x = shift;\nmy $y = $x . 'a';\nprint $y;\n",
+                FileKind::Skip,
+            ),
+        ];
+        for (text, kind) in not_php {
+            assert_eq!(
+                classify(Path::new("noext"), text),
+                *kind,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
+    fn renamed_server_configuration_is_recognised() {
+        let htaccess = b"<FilesMatch \"\\.(png|gif)$\">\n    SetHandler application/x-httpd-php\n</FilesMatch>\n";
+        assert_eq!(
+            classify(Path::new("upload_7d1e"), htaccess),
+            FileKind::ServerConfig
+        );
+        let ini = b"memory_limit = 512M\nauto_append_file=/tmp/.x\n";
+        assert_eq!(
+            classify(Path::new("upload_7d1e"), ini),
+            FileKind::ServerConfig
+        );
+        let text = b"Hello world\nThis is a readme.\n";
+        assert_eq!(classify(Path::new("README"), text), FileKind::Skip);
     }
 
     #[test]

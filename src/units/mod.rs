@@ -110,13 +110,26 @@ pub fn extract(kind: FileKind, bytes: &Arc<Vec<u8>>) -> FileUnits {
         }
         FileKind::PhpFragment => out.units.push(Unit::php_code(bytes)),
         FileKind::ServerConfig => {
+            // A directive inside `<Files …>` / `<FilesMatch …>` applies to the files the block
+            // names: its line is checked with the block's opening tag in front
+            // (`<FilesMatch "\.(gif|png)$"> SetHandler application/x-httpd-php`).
+            let mut block: Option<String> = None;
             let mut start = 0;
             for line in bytes.split(|&b| b == b'\n') {
                 let end = start + line.len();
                 let text = String::from_utf8_lossy(line).trim().to_string();
-                if !text.is_empty() && !text.starts_with('#') && !text.starts_with(';') {
+                let lower = text.to_ascii_lowercase();
+                if lower.starts_with("<files") {
+                    block = Some(text.chars().take(512).collect());
+                } else if lower.starts_with("</files") {
+                    block = None;
+                } else if !text.is_empty() && !text.starts_with('#') && !text.starts_with(';') {
+                    let url = match &block {
+                        Some(open) if !text.starts_with('<') => format!("{open} {text}"),
+                        _ => text,
+                    };
                     out.directives.push(ScriptSrc {
-                        url: text,
+                        url,
                         span: start..end,
                     });
                 }

@@ -107,7 +107,7 @@ pub fn expand_slots(
                 let short: String = value.replace('\n', " ").chars().take(48).collect();
                 let mut label = label.clone();
                 label.push(format!("{key}={short}"));
-                next.push((label, text.replace(&format!("{{{key}}}"), value)));
+                next.push((label, fill(text, &format!("{{{key}}}"), value)));
             }
         }
         out = next;
@@ -115,5 +115,27 @@ pub fn expand_slots(
             break;
         }
     }
+    out
+}
+
+/// Replaces every `slot` in `text` by `value`; where the slot starts its line after indentation,
+/// the value's further lines get the same indentation, so a multi-line spelling stays inside
+/// the block it was put in (goto flattening reads indentation as "continues the statement").
+fn fill(text: &str, slot: &str, value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(slot) {
+        let before = &rest[..at];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let indent = &before[line_start..];
+        out.push_str(before);
+        if !indent.is_empty() && indent.chars().all(|c| c == ' ' || c == '\t') {
+            out.push_str(&value.replace('\n', &format!("\n{indent}")));
+        } else {
+            out.push_str(value);
+        }
+        rest = &rest[at + slot.len()..];
+    }
+    out.push_str(rest);
     out
 }
