@@ -46,6 +46,18 @@ const CODE_SINKS: &[&str] = &[
 /// text searched N times over (quadratic: 100k nested took over 10 s before any deadline).
 const MAX_IDIOM_FUNCTION_BYTES: usize = 64 * 1024;
 
+/// Methods (DOM and jQuery) that put the markup they are given into the page.
+const MARKUP_METHODS: &[&str] = &[
+    ".append",
+    ".prepend",
+    ".html",
+    ".after",
+    ".before",
+    ".replaceWith",
+    ".createContextualFragment",
+    ".parseFromString",
+];
+
 /// Callee names whose result can hide a payload.
 const DECODER_CALLS: &[&str] = &[
     "atob",
@@ -569,15 +581,75 @@ impl<'a> JsFolder<'a> {
     /// timers run is JavaScript, what `document.write` writes is markup.
     pub fn payload_candidates(&self) -> Vec<PayloadCandidate<'a>> {
         let mut out = Vec::new();
+        let mut pushed = std::collections::HashSet::new();
+        // Folded text that puts active markup into the page: a script, a frame, a handler.
+        let is_markup = |v: Option<Folded>| {
+            v.and_then(|v| v.to_text()).is_some_and(|t| {
+                let t = t.to_ascii_lowercase();
+                let has = |n: &[u8]| memchr::memmem::find(&t, n).is_some();
+                has(b"<")
+                    && (has(b"<script")
+                        || has(b"<iframe")
+                        || has(b"srcdoc")
+                        || has(b"onerror")
+                        || has(b"onload")
+                        || has(b"<object")
+                        || has(b"<embed"))
+            })
+        };
         self.nodes.preorder(|n| {
             if matches!(n.kind(), "string" | "template_string") {
-                // Markup with scripts written from JavaScript is scanned as markup.
-                if memchr::memmem::find(&self.src[n.byte_range()].to_ascii_lowercase(), b"<script")
-                    .is_some()
-                {
+                // Markup with scripts written from JavaScript is scanned as markup, also when
+                // its characters are escaped (`"\x3cscript…"`).
+                let raw = &self.src[n.byte_range()];
+                let plain = memchr::memmem::find(&raw.to_ascii_lowercase(), b"<script").is_some();
+                let escaped = memchr::memchr(b'\\', raw).is_some() && is_markup(self.value(n));
+                if (plain || escaped) && !pushed.contains(&n.id()) {
                     out.push(PayloadCandidate::new(n, None));
                 }
                 return false;
+            }
+            // What `innerHTML`, `outerHTML` and an iframe's `srcdoc` are given is markup.
+            if n.kind() == "assignment_expression" {
+                if let (Some(l), Some(r)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("right"),
+                ) {
+                    let markup_prop =
+                        matches!(l.kind(), "member_expression" | "subscript_expression")
+                            && self.member_key(l, &mut Env::new(), 0).is_some_and(|k| {
+                                matches!(k.as_str(), "innerHTML" | "outerHTML" | "srcdoc")
+                            });
+                    if markup_prop && !is_function(r) && is_markup(self.value(r)) {
+                        pushed.insert(r.id());
+                        out.push(PayloadCandidate::new(r, Some(Sink::Markup)));
+                    }
+                }
+                return true;
+            }
+            // Markup given to the DOM's and jQuery's insertion methods, or to `jQuery(html)`.
+            if n.kind() == "call_expression" {
+                let name = n
+                    .child_by_field_name("function")
+                    .and_then(|f| self.callee_name(f))
+                    .unwrap_or_default();
+                let args = n.child_by_field_name("arguments");
+                let arg = |i: u32| args.and_then(|a| a.named_child(i));
+                let markup_arg = if name.ends_with(".insertAdjacentHTML") {
+                    arg(1)
+                } else if MARKUP_METHODS.iter().any(|m| name.ends_with(m))
+                    || matches!(name.as_str(), "jQuery" | "$")
+                {
+                    arg(0)
+                } else {
+                    None
+                };
+                if let Some(a) = markup_arg.filter(|a| !is_function(*a)) {
+                    if is_markup(self.value(a)) {
+                        pushed.insert(a.id());
+                        out.push(PayloadCandidate::new(a, Some(Sink::Markup)));
+                    }
+                }
             }
             // `new Function(body)` compiles its last argument like `Function(body)`.
             let callee = match n.kind() {
