@@ -51,8 +51,8 @@ impl Dialect {
 /// around them: each escape is shorter decoded, and the bytes saved become spaces, placed where
 /// JavaScript ignores them. Outside a string they follow the character at once; inside a
 /// string delimited by escaped quotes the string is written compactly and the spaces follow its
-/// closing quote, so its value is exact. Every string starts where it started in the dump, and
-/// the whole has the dump's length, so positions are those of the dump.
+/// closing quote, so its value is exact. Every string's first character stays where it is in
+/// the dump, and the whole has the dump's length, so positions are those of the dump.
 pub fn unescape_quotes(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     // The escaped quote that opened the JavaScript string being read.
@@ -72,10 +72,15 @@ pub fn unescape_quotes(bytes: &[u8]) -> Vec<u8> {
             Some((b'\\', q @ (b'"' | b'\''))) => {
                 if open == Some(q) {
                     open = None;
+                    (&bytes[r + 1..r + 2], 2)
                 } else if open.is_none() {
+                    // An opening quote keeps the string's first character where it was.
                     open = Some(q);
+                    out.push(b' ');
+                    (&bytes[r + 1..r + 2], 2)
+                } else {
+                    (&bytes[r + 1..r + 2], 2)
                 }
-                (&bytes[r + 1..r + 2], 2)
             }
             Some((b'\\', b'/')) => (b"/", 2),
             Some((b'\\', b'n')) => (b"\n", 2),
@@ -220,8 +225,8 @@ mod tests {
             "<script>\nvara=\"\\x73rc\";\nvarb=\"x\\\"y\";\n</script>"
         );
         // Strings are exact: the padding follows their closing quote.
-        assert!(text.contains(r#"var a = "\x73rc"   ;"#), "{text}");
-        assert!(text.contains(r#"var b = "x\"y"    ;"#), "{text}");
+        assert!(text.contains(r#"var a =  "\x73rc"  ;"#), "{text}");
+        assert!(text.contains(r#"var b =  "x\"y"   ;"#), "{text}");
     }
 
     #[test]
