@@ -1224,8 +1224,8 @@ impl<'a> JsFolder<'a> {
     }
 
     /// An object literal with known keys (`{ url: "https://…", n: 2 }`), so that a value kept in
-    /// a configuration object folds where it is read (`cfg.url`). Only literal values are kept
-    /// (others stay unknown); spreads, methods and getters give up on the whole object.
+    /// a configuration object folds where it is read (`cfg.url`). Nested objects, arrays and
+    /// names stay unknown; spreads, methods and getters give up on the whole object.
     fn fold_object(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
         const MAX_PAIRS: usize = 256;
         let mut pairs = Vec::new();
@@ -1242,15 +1242,13 @@ impl<'a> JsFolder<'a> {
                         }
                         _ => self.fold(key, env, d)?.to_text()?,
                     };
-                    // Literal values only: folding nested objects and names would chain
-                    // through whole bundles (`var o2 = {c: o1}` a thousand times).
+                    // No nested objects, arrays or bare names: they would chain through whole
+                    // bundles (`var o2 = {c: o1}` a thousand times).
                     let value = c
                         .child_by_field_name("value")
                         .filter(|v| {
-                            matches!(
-                                v.kind(),
-                                "string" | "template_string" | "number" | "true" | "false"
-                            )
+                            !is_function(*v)
+                                && !matches!(v.kind(), "object" | "identifier" | "array")
                         })
                         .and_then(|v| self.fold(v, env, d));
                     pairs.push((key, value));
