@@ -85,7 +85,8 @@ struct RawLimits {
 
 /// Hosts that belong to the shop (its own domains, CDNs, payment providers). A pattern is a host
 /// name (`shop.example.com`) or a wildcard over its subdomains (`*.example.com`, which does not
-/// match `example.com` itself). Parsed and validated here; rules do not consult it yet.
+/// match `example.com` itself). Parsed and validated here; host judgement (`hosts::classify`)
+/// matches the same patterns with the same function.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostAllowlist {
     /// Lower-case patterns, sorted and deduplicated.
@@ -95,13 +96,9 @@ pub struct HostAllowlist {
 impl HostAllowlist {
     /// Whether `host` (any case, optional trailing dot) is one of the allowed hosts.
     pub fn allows(&self, host: &str) -> bool {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.patterns.iter().any(|p| match p.strip_prefix("*.") {
-            Some(suffix) => host
-                .strip_suffix(suffix)
-                .is_some_and(|rest| rest.len() > 1 && rest.ends_with('.')),
-            None => *p == host,
-        })
+        self.patterns
+            .iter()
+            .any(|p| crate::hosts::allow_pattern_matches(p, host))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -43,9 +43,32 @@ fn trusted() -> &'static [&'static str] {
     T.get_or_init(|| entries(TRUSTED))
 }
 
-fn brands() -> &'static [&'static str] {
-    static B: OnceLock<Vec<&'static str>> = OnceLock::new();
-    B.get_or_init(|| entries(BRANDS))
+/// A brand label and the registrable domains the brand itself owns (`brands.txt`: the label,
+/// then its own domains).
+struct Brand {
+    label: &'static str,
+    own: Vec<&'static str>,
+}
+
+fn brands() -> &'static [Brand] {
+    static B: OnceLock<Vec<Brand>> = OnceLock::new();
+    B.get_or_init(|| {
+        entries(BRANDS)
+            .into_iter()
+            .filter_map(|line| {
+                let mut words = line.split_whitespace();
+                Some(Brand {
+                    label: words.next()?,
+                    own: words.collect(),
+                })
+            })
+            .collect()
+    })
+}
+
+/// Whether `host` lies on one of a brand's own registrable domains.
+fn brand_owned(host: &str) -> bool {
+    brands().iter().any(|b| in_list(host, &b.own))
 }
 
 fn known_bad() -> &'static [&'static str] {
@@ -102,16 +125,40 @@ fn in_list(host: &str, list: &[&str]) -> bool {
         .any(|d| host == *d || host.ends_with(&format!(".{d}")))
 }
 
-/// Classifies the host of `url`, with `extra_trusted` (the shop's own domains) counted as trusted.
-pub fn classify(url: &str, extra_trusted: &[String]) -> HostClass {
+/// The one matcher for the shop's `[hosts] allow` patterns (configuration and host judgement
+/// both use it): `shop.example.com` is that host only; `*.example.com` is every subdomain of
+/// `example.com` but not `example.com` itself. `host` in any case, with or without a trailing
+/// dot.
+pub fn allow_pattern_matches(pattern: &str, host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => host
+            .strip_suffix(suffix)
+            .is_some_and(|rest| rest.len() > 1 && rest.ends_with('.')),
+        None => pattern == host,
+    }
+}
+
+/// Classifies the host of `url`, with the shop's `[hosts] allow` patterns (`allowed`, see
+/// [`allow_pattern_matches`]) counted as trusted.
+pub fn classify(url: &str, allowed: &[String]) -> HostClass {
     let Some(host) = host_of(url) else {
         return HostClass::Relative;
     };
     if in_list(&host, known_bad()) {
         return HostClass::KnownBad;
     }
-    let extra: Vec<&str> = extra_trusted.iter().map(String::as_str).collect();
-    if in_list(&host, trusted()) || in_list(&host, &extra) {
+    if in_list(&host, trusted())
+        || brand_owned(&host)
+        || allowed.iter().any(|p| {
+            // `host_of` drops `www.`; the pattern sees the host as written.
+            let written = format!("www.{host}");
+            allow_pattern_matches(p, &host)
+                || (url.to_ascii_lowercase().contains(&format!("//{written}"))
+                    && allow_pattern_matches(p, &written))
+        })
+    {
         return HostClass::Trusted;
     }
     if is_lookalike(&host) {
@@ -126,6 +173,10 @@ pub fn is_lookalike(host: &str) -> bool {
     if host.split('.').any(|l| l.starts_with("xn--")) {
         return true;
     }
+    // The brand's own domains are the brand, not an imitation of it (x.klarnacdn.net).
+    if brand_owned(host) {
+        return false;
+    }
     let reg = registrable(host);
     // A trusted brand's domain used as a subdomain of another: paypal.com.secure-pay.biz.
     let sub = host.strip_suffix(&reg).unwrap_or("");
@@ -136,7 +187,7 @@ pub fn is_lookalike(host: &str) -> bool {
     let squashed: String = name.chars().filter(|c| *c != '-').collect();
     let deglyphed = deglyph(&squashed);
     brands().iter().any(|brand| {
-        let b = *brand;
+        let b = brand.label;
         if squashed == b || deglyphed == b {
             return true; // the brand itself under a foreign TLD, or spelled with homoglyphs
         }
@@ -215,9 +266,48 @@ mod tests {
         assert_eq!(c("https://fonts.example.org/x.css"), HostClass::Foreign);
         assert_eq!(c("https://shop.example.com/x",), HostClass::Foreign);
         assert_eq!(
-            classify("https://shop.example.com/x", &["example.com".into()]),
+            classify("https://shop.example.com/x", &["*.example.com".into()]),
             HostClass::Trusted
         );
+        // A brand's own CDN is the brand (Klarna's documented loader host).
+        assert_eq!(
+            c("https://x.klarnacdn.net/kp/lib/v1/api.js"),
+            HostClass::Trusted
+        );
+        assert!(!is_lookalike("x.klarnacdn.net"));
+        assert_eq!(c("https://klarna-cdn.net/x.js"), HostClass::Lookalike);
+        assert_eq!(
+            c("https://klarnacdn.net.evil.example/x.js"),
+            HostClass::Lookalike
+        );
+        assert_eq!(
+            c("https://web.squarecdn.com/v1/square.js"),
+            HostClass::Trusted
+        );
+        assert_eq!(c("https://embed.tawk.to/abc/default"), HostClass::Trusted);
         assert_eq!(registrable("a.b.example.co.uk"), "example.co.uk");
+    }
+
+    /// Issue 17: `[hosts] allow` patterns mean what the configuration documents, wherever hosts
+    /// are judged: a wildcard covers subdomains only, a plain name that host only.
+    #[test]
+    fn allow_patterns_match_as_documented() {
+        let allow = vec![
+            "*.example-cdn.net".to_string(),
+            "shop.example.com".to_string(),
+        ];
+        let c = |u: &str| classify(u, &allow);
+        assert_eq!(c("https://static.example-cdn.net/a.js"), HostClass::Trusted);
+        assert_eq!(c("https://shop.example.com/b.js"), HostClass::Trusted);
+        assert_eq!(c("https://www.shop.example.com/b.js"), HostClass::Trusted);
+        assert_eq!(c("https://example-cdn.net/a.js"), HostClass::Foreign);
+        assert_eq!(c("https://x.shop.example.com/b.js"), HostClass::Foreign);
+        assert_eq!(
+            c("https://shop.example.com.evil.net/b.js"),
+            HostClass::Foreign
+        );
+        assert!(allow_pattern_matches("*.stripe.com", "js.STRIPE.com."));
+        assert!(!allow_pattern_matches("*.stripe.com", "stripe.com"));
+        assert!(!allow_pattern_matches("*.stripe.com", "evilstripe.com"));
     }
 }

@@ -301,13 +301,8 @@ fn prepare(
         c.apply_rules(&mut rules).map_err(config_error)?;
         c.apply_limits(&mut options.limits);
         options.filter = c.filter.clone();
-        options.hosts = c.hosts.clone();
-        options.limits.allowed_hosts = c
-            .hosts
-            .patterns
-            .iter()
-            .map(|p| p.trim_start_matches("*.").to_string())
-            .collect();
+        // The patterns as written: `hosts::allow_pattern_matches` is their one matcher.
+        options.limits.allowed_hosts = c.hosts.patterns.clone();
     }
     if let Some(max) = args.max_file_size {
         options.limits.max_file_bytes = max;

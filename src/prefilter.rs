@@ -424,11 +424,12 @@ fn scripts_only(rules: &RuleSet, ri: usize) -> bool {
         Some(c) => c.all.iter().chain(&c.any).all(|&i| scripts_only(rules, i)),
         None => {
             !rule.meta.languages.is_empty()
-                && rule
-                    .meta
-                    .languages
-                    .iter()
-                    .all(|t| matches!(t, Target::Javascript | Target::ScriptSrc))
+                && rule.meta.languages.iter().all(|t| {
+                    matches!(
+                        t,
+                        Target::Javascript | Target::ScriptSrc | Target::InjectedSrc
+                    )
+                })
         }
     }
 }

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::archive::{self, ArchiveLimits};
 use crate::batch::{NoProgress, Progress};
-use crate::config::{HostAllowlist, PathFilter};
+use crate::config::PathFilter;
 use crate::discover::{discover, Candidate};
 use crate::engine::{self, reported_hits};
 use crate::fold::{Budget, Limits};
@@ -26,9 +26,6 @@ pub struct ScanOptions {
     pub threads: usize,
     /// `include`/`exclude` from the configuration file.
     pub filter: Option<PathFilter>,
-    /// The shop's own hosts from the configuration file (copied into `limits.allowed_hosts`,
-    /// where host judgement reads them).
-    pub hosts: HostAllowlist,
     /// Limits for archives scanned in memory.
     pub archive: ArchiveLimits,
     /// `--partition K/N`: only files whose display path hashes to K-1 modulo N.

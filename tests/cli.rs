@@ -389,3 +389,45 @@ fn configured_hosts_are_trusted_by_host_judgement() {
         .assert()
         .code(0);
 }
+
+/// Issue 17: `[hosts] allow` patterns mean the same in host judgement as in the configuration's
+/// documentation: `*.example-cdn.net` covers its subdomains only, `shop.example.com` that host
+/// only; findings on the parent domain and on a deeper subdomain stay.
+#[test]
+fn allow_patterns_do_not_widen_in_host_judgement() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("head.html"),
+        "<script src=\"https://example-cdn.net/a.js\"></script>\n\
+         <script src=\"https://x.shop.example.com/b.js\"></script>\n\
+         <script src=\"https://static.example-cdn.net/c.js\"></script>\n\
+         <script src=\"https://shop.example.com/d.js\"></script>\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("skimlint.toml"),
+        "[hosts]\nallow = [\"*.example-cdn.net\", \"shop.example.com\"]\n",
+    )
+    .unwrap();
+    let out = skimlint()
+        .args([
+            "check",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "concise",
+            "--fail-on",
+            "none",
+        ])
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("https://example-cdn.net/a.js"), "{out}");
+    assert!(out.contains("https://x.shop.example.com/b.js"), "{out}");
+    assert!(
+        !out.contains("https://static.example-cdn.net/c.js"),
+        "{out}"
+    );
+    assert!(!out.contains("https://shop.example.com/d.js"), "{out}");
+}

@@ -106,6 +106,17 @@ pub(super) fn scan_payloads(
             &budget.limits.allowed_hosts,
             &mut inner,
         );
+        // Markup that JavaScript writes into the page loads its scripts at run time.
+        if unit.lang == Lang::Javascript && kind == PayloadKind::Markup {
+            super::scan_text_items(
+                &nested_units.script_srcs,
+                crate::rules::Target::InjectedSrc,
+                "{src}",
+                rules,
+                &budget.limits.allowed_hosts,
+                &mut inner,
+            );
+        }
         let decoded_text: &[u8] = bytes;
         let index = LineIndex::new(decoded_text);
         let scanned_as = match kind {

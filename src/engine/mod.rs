@@ -190,6 +190,36 @@ pub(crate) fn scan_unit(
         budget.hit(LimitHit::TimeBudget);
         return;
     }
+    // Scripts the code loads at run time: `injected-src` rules judge their addresses.
+    if rules.rules.iter().any(|r| {
+        r.text_rule
+            .as_ref()
+            .is_some_and(|(t, _)| *t == Target::InjectedSrc)
+    }) {
+        let loads: Vec<ScriptSrc> = folder
+            .script_loads()
+            .into_iter()
+            .filter_map(|n| {
+                // Unknown parts of a built address become NUL bytes: the host is still judged.
+                let url = folder
+                    .value_lossy(n)
+                    .or_else(|| folder.value_in_context(n).and_then(|v| v.to_text()))?;
+                Some(ScriptSrc {
+                    url: String::from_utf8_lossy(&url).into_owned(),
+                    span: n.start_byte().saturating_sub(unit.prefix)
+                        ..n.end_byte().saturating_sub(unit.prefix),
+                })
+            })
+            .collect();
+        scan_text_items(
+            &loads,
+            Target::InjectedSrc,
+            "{src}",
+            rules,
+            &budget.limits.allowed_hosts,
+            out,
+        );
+    }
     layers::scan_payloads(&folder, unit, rules, budget, depth, out);
 }
 
@@ -204,7 +234,7 @@ pub(crate) fn scan_script_srcs(
 }
 
 /// Rules on text items rather than syntax trees: `script-src` addresses, `htaccess` lines.
-fn scan_text_items(
+pub(crate) fn scan_text_items(
     items: &[ScriptSrc],
     target: Target,
     placeholder: &str,

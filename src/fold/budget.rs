@@ -22,8 +22,9 @@ pub struct Limits {
     pub file_budget: Duration,
     /// Files larger than this are skipped with a diagnostic.
     pub max_file_bytes: u64,
-    /// Hosts judged trusted besides the built-in list: the shop's own domains and providers
-    /// (`[hosts] allow` in skimlint.toml). Subdomains included.
+    /// Hosts judged trusted besides the built-in list: the shop's own domains and providers,
+    /// the `[hosts] allow` patterns of skimlint.toml as written (`shop.example.com` that host
+    /// only, `*.example.com` its subdomains), matched by `hosts::allow_pattern_matches`.
     pub allowed_hosts: Vec<String>,
 }
 

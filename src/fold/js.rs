@@ -46,6 +46,18 @@ const CODE_SINKS: &[&str] = &[
 /// text searched N times over (quadratic: 100k nested took over 10 s before any deadline).
 const MAX_IDIOM_FUNCTION_BYTES: usize = 64 * 1024;
 
+/// Methods (DOM and jQuery) that put the markup they are given into the page.
+const MARKUP_METHODS: &[&str] = &[
+    ".append",
+    ".prepend",
+    ".html",
+    ".after",
+    ".before",
+    ".replaceWith",
+    ".createContextualFragment",
+    ".parseFromString",
+];
+
 /// Callee names whose result can hide a payload.
 const DECODER_CALLS: &[&str] = &[
     "atob",
@@ -569,15 +581,75 @@ impl<'a> JsFolder<'a> {
     /// timers run is JavaScript, what `document.write` writes is markup.
     pub fn payload_candidates(&self) -> Vec<PayloadCandidate<'a>> {
         let mut out = Vec::new();
+        let mut pushed = std::collections::HashSet::new();
+        // Folded text that puts active markup into the page: a script, a frame, a handler.
+        let is_markup = |v: Option<Folded>| {
+            v.and_then(|v| v.to_text()).is_some_and(|t| {
+                let t = t.to_ascii_lowercase();
+                let has = |n: &[u8]| memchr::memmem::find(&t, n).is_some();
+                has(b"<")
+                    && (has(b"<script")
+                        || has(b"<iframe")
+                        || has(b"srcdoc")
+                        || has(b"onerror")
+                        || has(b"onload")
+                        || has(b"<object")
+                        || has(b"<embed"))
+            })
+        };
         self.nodes.preorder(|n| {
             if matches!(n.kind(), "string" | "template_string") {
-                // Markup with scripts written from JavaScript is scanned as markup.
-                if memchr::memmem::find(&self.src[n.byte_range()].to_ascii_lowercase(), b"<script")
-                    .is_some()
-                {
+                // Markup with scripts written from JavaScript is scanned as markup, also when
+                // its characters are escaped (`"\x3cscript…"`).
+                let raw = &self.src[n.byte_range()];
+                let plain = memchr::memmem::find(&raw.to_ascii_lowercase(), b"<script").is_some();
+                let escaped = memchr::memchr(b'\\', raw).is_some() && is_markup(self.value(n));
+                if (plain || escaped) && !pushed.contains(&n.id()) {
                     out.push(PayloadCandidate::new(n, None));
                 }
                 return false;
+            }
+            // What `innerHTML`, `outerHTML` and an iframe's `srcdoc` are given is markup.
+            if n.kind() == "assignment_expression" {
+                if let (Some(l), Some(r)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("right"),
+                ) {
+                    let markup_prop =
+                        matches!(l.kind(), "member_expression" | "subscript_expression")
+                            && self.member_key(l, &mut Env::new(), 0).is_some_and(|k| {
+                                matches!(k.as_str(), "innerHTML" | "outerHTML" | "srcdoc")
+                            });
+                    if markup_prop && !is_function(r) && is_markup(self.value(r)) {
+                        pushed.insert(r.id());
+                        out.push(PayloadCandidate::new(r, Some(Sink::Markup)));
+                    }
+                }
+                return true;
+            }
+            // Markup given to the DOM's and jQuery's insertion methods, or to `jQuery(html)`.
+            if n.kind() == "call_expression" {
+                let name = n
+                    .child_by_field_name("function")
+                    .and_then(|f| self.callee_name(f))
+                    .unwrap_or_default();
+                let args = n.child_by_field_name("arguments");
+                let arg = |i: u32| args.and_then(|a| a.named_child(i));
+                let markup_arg = if name.ends_with(".insertAdjacentHTML") {
+                    arg(1)
+                } else if MARKUP_METHODS.iter().any(|m| name.ends_with(m))
+                    || matches!(name.as_str(), "jQuery" | "$")
+                {
+                    arg(0)
+                } else {
+                    None
+                };
+                if let Some(a) = markup_arg.filter(|a| !is_function(*a)) {
+                    if is_markup(self.value(a)) {
+                        pushed.insert(a.id());
+                        out.push(PayloadCandidate::new(a, Some(Sink::Markup)));
+                    }
+                }
             }
             // `new Function(body)` compiles its last argument like `Function(body)`.
             let callee = match n.kind() {
@@ -635,6 +707,133 @@ impl<'a> JsFolder<'a> {
             if is_candidate {
                 out.push(PayloadCandidate::new(n, None));
                 return false;
+            }
+            true
+        });
+        out
+    }
+
+    /// The addresses scripts are loaded from at run time (the `injected-src` rule target): the
+    /// `src` of a created `<script>` element (`s.src = …`, `s["src"] = …`,
+    /// `s.setAttribute("src", …)`, the element held in a variable or a property), jQuery's
+    /// `getScript` under any alias, `import()`, `new Worker`/`SharedWorker`, `importScripts`
+    /// and service-worker registration: the nodes that give the addresses (folded by the
+    /// caller).
+    pub fn script_loads(&self) -> Vec<Node<'a>> {
+        let mut holders: Vec<&'a str> = Vec::new();
+        let mut out = Vec::new();
+        let is_script_element = |call: Node<'a>| -> bool {
+            call.kind() == "call_expression"
+                && call
+                    .child_by_field_name("function")
+                    .and_then(|f| self.callee_name(f))
+                    .is_some_and(|n| n == "createElement" || n.ends_with(".createElement"))
+                && call
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_child(0))
+                    .and_then(|a| self.value(a))
+                    .and_then(|v| v.text_lossy())
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("script"))
+        };
+        // Where each created script element is kept: a variable or a property (by its text).
+        self.nodes.preorder(|n| {
+            if self.budget.out_of_time() {
+                return false;
+            }
+            if n.kind() == "call_expression" && is_script_element(n) {
+                let mut holder = n;
+                while let Some(p) = holder.parent() {
+                    if matches!(p.kind(), "parenthesized_expression" | "sequence_expression") {
+                        holder = p;
+                        continue;
+                    }
+                    let target = match p.kind() {
+                        "variable_declarator" => p.child_by_field_name("name"),
+                        "assignment_expression" => p.child_by_field_name("left"),
+                        _ => None,
+                    };
+                    if let Some(t) = target {
+                        holders.push(self.text(t));
+                    }
+                    break;
+                }
+            }
+            true
+        });
+        let holds_script = |obj: Node<'a>| -> bool {
+            let obj = if obj.kind() == "parenthesized_expression" {
+                obj.named_child(0).unwrap_or(obj)
+            } else {
+                obj
+            };
+            is_script_element(obj) || holders.contains(&self.text(obj))
+        };
+        let key_is = |member: Node<'a>, want: &str| -> bool {
+            matches!(member.kind(), "member_expression" | "subscript_expression")
+                && self
+                    .member_key(member, &mut Env::new(), 0)
+                    .is_some_and(|k| k == want)
+        };
+        self.nodes.preorder(|n| {
+            if self.budget.out_of_time() {
+                return false;
+            }
+            match n.kind() {
+                "assignment_expression" => {
+                    let (Some(left), Some(right)) = (
+                        n.child_by_field_name("left"),
+                        n.child_by_field_name("right"),
+                    ) else {
+                        return true;
+                    };
+                    let on_script = left
+                        .child_by_field_name("object")
+                        .is_some_and(&holds_script);
+                    if on_script && key_is(left, "src") {
+                        out.push(right);
+                    }
+                }
+                "call_expression" => {
+                    let Some(f) = n.child_by_field_name("function") else {
+                        return true;
+                    };
+                    let args = n.child_by_field_name("arguments");
+                    let arg = |i: u32| args.and_then(|a| a.named_child(i));
+                    let name = self.callee_name(f).unwrap_or_default();
+                    // jQuery's `getScript` under any alias (`$`, an IIFE parameter,
+                    // `jQuery.noConflict()`); other libraries' methods of that name are theirs.
+                    let loader = f.kind() == "import"
+                        || matches!(
+                            name.as_str(),
+                            "getScript" | "jQuery.getScript" | "$.getScript"
+                        )
+                        || name == "importScripts"
+                        || name.ends_with("serviceWorker.register");
+                    if loader {
+                        out.extend(arg(0));
+                    } else if key_is(f, "setAttribute")
+                        && f.child_by_field_name("object").is_some_and(&holds_script)
+                        && arg(0)
+                            .and_then(|a| self.value(a))
+                            .and_then(|v| v.text_lossy())
+                            .is_some_and(|k| k.eq_ignore_ascii_case("src"))
+                    {
+                        out.extend(arg(1));
+                    }
+                }
+                "new_expression" => {
+                    let name = n
+                        .child_by_field_name("constructor")
+                        .and_then(|c| self.callee_name(c))
+                        .unwrap_or_default();
+                    if name == "Worker" || name == "SharedWorker" {
+                        let a = n
+                            .child_by_field_name("arguments")
+                            .and_then(|a| a.named_child(0));
+                        out.extend(a);
+                    }
+                }
+                _ => {}
             }
             true
         });
@@ -817,6 +1016,7 @@ impl<'a> JsFolder<'a> {
             }
             "subscript_expression" | "member_expression" => self.fold_member(node, env, d),
             "call_expression" => self.fold_call(node, env, d),
+            "object" => self.fold_object(node, env, d),
             _ => None,
         }
     }
@@ -1021,6 +1221,42 @@ impl<'a> JsFolder<'a> {
         // Globals spelled as members (`window.atob` is not a value; `Math.PI` is not needed).
         let obj = self.fold(object, env, d)?;
         member_of(&obj, &key)
+    }
+
+    /// An object literal with known keys (`{ url: "https://…", n: 2 }`), so that a value kept in
+    /// a configuration object folds where it is read (`cfg.url`). Nested objects, arrays and
+    /// names stay unknown; spreads, methods and getters give up on the whole object.
+    fn fold_object(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
+        const MAX_PAIRS: usize = 256;
+        let mut pairs = Vec::new();
+        let mut cursor = node.walk();
+        for c in node.named_children(&mut cursor) {
+            match c.kind() {
+                "comment" => {}
+                "pair" if pairs.len() < MAX_PAIRS => {
+                    let key = c.child_by_field_name("key")?;
+                    let key = match key.kind() {
+                        "property_identifier" => self.text(key).as_bytes().to_vec(),
+                        "computed_property_name" => {
+                            self.fold(key.named_child(0)?, env, d)?.to_text()?
+                        }
+                        _ => self.fold(key, env, d)?.to_text()?,
+                    };
+                    // No nested objects, arrays or bare names: they would chain through whole
+                    // bundles (`var o2 = {c: o1}` a thousand times).
+                    let value = c
+                        .child_by_field_name("value")
+                        .filter(|v| {
+                            !is_function(*v)
+                                && !matches!(v.kind(), "object" | "identifier" | "array")
+                        })
+                        .and_then(|v| self.fold(v, env, d));
+                    pairs.push((key, value));
+                }
+                _ => return None,
+            }
+        }
+        Some(Folded::plain(Value::Map(pairs)))
     }
 
     /// The property name of a member or subscript expression, folded when computed.
@@ -2052,6 +2288,17 @@ impl<'a> JsFolder<'a> {
             "identifier" => {
                 let name = self.text(node);
                 match self.bindings.get(name) {
+                    // `var j = jQuery.noConflict();`: `j` is jQuery.
+                    Some(Binding::Const(v))
+                        if v.kind() == "call_expression"
+                            && v.child_by_field_name("function")
+                                .and_then(|f| self.name_of(f, d))
+                                .is_some_and(|n| {
+                                    n == "jQuery.noConflict" || n == "$.noConflict"
+                                }) =>
+                    {
+                        Some("jQuery".into())
+                    }
                     Some(Binding::Const(v))
                         if matches!(
                             v.kind(),
@@ -2188,6 +2435,13 @@ fn member_of(obj: &Folded, key: &str) -> Option<Folded> {
             _ => return None,
         };
         return Some(Folded::num(n as f64).with_provenance_of(obj));
+    }
+    if let Value::Map(pairs) = &obj.value {
+        return pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k.as_slice() == key.as_bytes())
+            .and_then(|(_, v)| v.clone());
     }
     let index: usize = key.parse().ok()?;
     match &obj.value {

@@ -157,6 +157,15 @@ impl<'a> Folder<'a> {
         }
     }
 
+    /// Addresses of scripts loaded at run time (JavaScript only): see
+    /// [`js::JsFolder::script_loads`].
+    pub fn script_loads(&self) -> Vec<Node<'a>> {
+        match self {
+            Folder::Js(f) => f.script_loads(),
+            Folder::Php(_) => Vec::new(),
+        }
+    }
+
     /// Every node of the unit's tree in document order (for whole-tree passes).
     pub fn nodes(&self) -> &Nodes<'a> {
         match self {

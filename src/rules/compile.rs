@@ -149,13 +149,14 @@ impl Rule {
             }
             (None, None)
                 if meta.languages == [Target::ScriptSrc]
+                    || meta.languages == [Target::InjectedSrc]
                     || meta.languages == [Target::Htaccess] =>
             {
                 let target = meta.languages[0];
-                let capture = if target == Target::ScriptSrc {
-                    "src"
-                } else {
+                let capture = if target == Target::Htaccess {
                     "line"
+                } else {
+                    "src"
                 };
                 let Some(c) = meta.constraints.get(capture) else {
                     return Err(err(
@@ -193,7 +194,7 @@ impl Rule {
                     let lang = match target {
                         Target::Javascript => Lang::Javascript,
                         Target::Php => Lang::Php,
-                        Target::ScriptSrc | Target::Htaccess => {
+                        Target::ScriptSrc | Target::InjectedSrc | Target::Htaccess => {
                             return Err(err(
                                 "`script-src` rules have no query".into(),
                                 Some("script-src"),

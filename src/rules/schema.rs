@@ -56,6 +56,11 @@ pub enum Target {
     /// has no query; its `[where.src]` constraints apply to the URL.
     #[serde(rename = "script-src")]
     ScriptSrc,
+    /// The address of every script JavaScript loads at run time: a created `<script>` element's
+    /// `src`, `getScript`, `import()`, workers, and `<script src>` in markup that JavaScript
+    /// writes into the page. No query; `[where.src]` applies to the URL.
+    #[serde(rename = "injected-src")]
+    InjectedSrc,
     /// Each directive line of an `.htaccess` / `.user.ini` file; `[where.line]` applies to it.
     Htaccess,
 }

@@ -28,6 +28,12 @@ struct Attr {
 
 /// Appends the JS units and script sources found in `text` to `out`.
 pub fn extract_into(text: &Arc<Vec<u8>>, out: &mut FileUnits) {
+    let first = out.units.len();
+    extract_plain(text, out);
+    decode_attribute_units(text, &mut out.units[first..]);
+}
+
+fn extract_plain(text: &Arc<Vec<u8>>, out: &mut FileUnits) {
     let b = text.as_slice();
     let mut i = 0;
     while let Some(p) = memchr::memchr(b'<', &b[i..]) {
@@ -100,6 +106,81 @@ fn handle_attribute(text: &Arc<Vec<u8>>, _tag: &[u8], attr: &Attr, out: &mut Fil
                     .push(js_unit(text, code, UnitOrigin::JavascriptUrl));
             }
         }
+    }
+}
+
+/// Handlers and `javascript:` URLs are attribute values: their quotes are written `&quot;` or
+/// `&#39;`, and other characters as entities too. One copy of the file (for all such units)
+/// gets those values decoded in place, each entity's character padded with spaces to the
+/// entity's length so that no byte moves. Quotes are padded on their outer side (before an
+/// opening quote, after a closing one), so string values stay intact.
+fn decode_attribute_units(text: &Arc<Vec<u8>>, units: &mut [Unit]) {
+    let b = text.as_slice();
+    let needs = |u: &Unit| {
+        matches!(
+            u.origin,
+            UnitOrigin::EventHandler | UnitOrigin::JavascriptUrl
+        ) && u.ranges.as_ref().is_some_and(|r| {
+            r.iter()
+                .any(|r| memchr::memchr(b'&', &b[r.clone()]).is_some())
+        })
+    };
+    if !units.iter().any(needs) {
+        return;
+    }
+    let mut copy = b.to_vec();
+    for u in units.iter().filter(|u| needs(u)) {
+        for r in u.ranges.iter().flatten() {
+            decode_entities_in_place(&b[r.clone()], &mut copy[r.clone()]);
+        }
+    }
+    let copy = Arc::new(copy);
+    for u in units.iter_mut().filter(|u| needs(u)) {
+        u.text = copy.clone();
+    }
+}
+
+/// Decodes the character entities of `src` into `dst` (same length; see above).
+fn decode_entities_in_place(src: &[u8], dst: &mut [u8]) {
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < src.len() {
+        let c = src[i];
+        let (ch, len) = if c == b'&' {
+            match src[i..].iter().take(12).position(|&c| c == b';') {
+                Some(end) => {
+                    let decoded = crate::fold::decoders::html_entities(&src[i..=i + end]);
+                    match decoded.as_slice() {
+                        [one] if one.is_ascii() => (*one, end + 1),
+                        _ => (c, 1),
+                    }
+                }
+                None => (c, 1),
+            }
+        } else {
+            (c, 1)
+        };
+        let slot = &mut dst[i..i + len];
+        slot.fill(b' ');
+        let is_quote = matches!(ch, b'"' | b'\'' | b'`');
+        let closing = is_quote && quote == Some(ch);
+        if is_quote && quote.is_none() {
+            quote = Some(ch);
+        } else if closing {
+            quote = None;
+        }
+        if closing {
+            slot[0] = ch;
+        } else {
+            slot[len - 1] = ch;
+        }
+        // A backslash escape inside a string: the next character is not a delimiter.
+        if ch == b'\\' && quote.is_some() && len == 1 && i + 1 < src.len() && src[i + 1] != b'&' {
+            dst[i + 1] = src[i + 1];
+            i += 2;
+            continue;
+        }
+        i += len;
     }
 }
 
@@ -239,6 +320,32 @@ mod tests {
 <script type="application/ld+json">{"a":1}</script><!-- <script>no()</script> -->"#;
         assert_eq!(texts(src), vec!["go()", "var a=1;", "run()"]);
         assert_eq!(units(src).script_srcs[0].url, "https://cdn.example/x.js");
+    }
+
+    #[test]
+    fn handler_entities_are_decoded_in_place() {
+        let src = r#"<img src="x" onerror="var s = document.createElement(&quot;script&quot;); s.src = &#39;https://a.example/x.js?a=1&amp;b=2&#39;;">"#;
+        let u = units(src);
+        assert_eq!(u.units.len(), 1);
+        let unit = &u.units[0];
+        let r = unit.ranges.as_ref().unwrap()[0].clone();
+        let code = std::str::from_utf8(&unit.text[r.clone()]).unwrap();
+        assert_eq!(code.len(), r.len());
+        assert!(
+            code.contains(r#"createElement(     "script"     )"#),
+            "{code}"
+        );
+        assert!(
+            code.contains(r#"'https://a.example/x.js?a=1    &b=2'"#),
+            "{code}"
+        );
+        // The file's own bytes are untouched.
+        assert_eq!(
+            std::str::from_utf8(&src.as_bytes()[r.clone()])
+                .unwrap()
+                .len(),
+            r.len()
+        );
     }
 
     #[test]

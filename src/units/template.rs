@@ -46,21 +46,61 @@ impl Dialect {
 }
 
 /// Markup kept in SQL or JSON string literals has its quotes escaped (`<script src=\"…\">`,
-/// `replace(\'/\', \'\')`). Replacing `\"` by ` "` and `\'` by ` '` (and SQL's doubled `''`
-/// by ` '`) undoes that without moving any byte, so positions stay those of the dump.
+/// `replace(\'/\', \'\')`), its line breaks written `\n`, its backslashes doubled (`\\x3c`)
+/// and, from JSON encoders, its slashes `\/`. This undoes those escapes without moving the text
+/// around them: each escape is shorter decoded, and the bytes saved become spaces, placed where
+/// JavaScript ignores them. Outside a string they follow the character at once; inside a
+/// string delimited by escaped quotes the string is written compactly and the spaces follow its
+/// closing quote, so its value is exact. Every string's first character stays where it is in
+/// the dump, and the whole has the dump's length, so positions are those of the dump.
 pub fn unescape_quotes(bytes: &[u8]) -> Vec<u8> {
-    let mut out = bytes.to_vec();
-    let mut i = 0;
-    while i + 1 < out.len() {
-        match (out[i], out[i + 1]) {
-            (b'\\', b'"' | b'\'') => {
-                out[i] = b' ';
-                i += 2;
+    let mut out = Vec::with_capacity(bytes.len());
+    // The escaped quote that opened the JavaScript string being read.
+    let mut open: Option<u8> = None;
+    let mut r = 0;
+    while r < bytes.len() {
+        let pair = bytes.get(r + 1).map(|&n| (bytes[r], n));
+        let (decoded, used): (&[u8], usize) = match pair {
+            // `\\\"` is a JavaScript escaped quote: `\"`.
+            Some((b'\\', b'\\'))
+                if bytes.get(r + 2) == Some(&b'\\')
+                    && matches!(bytes.get(r + 3), Some(b'"' | b'\'')) =>
+            {
+                (&bytes[r + 2..r + 4], 4)
             }
-            (b'\\', b'\\') => i += 2,
-            _ => i += 1,
+            Some((b'\\', b'\\')) => (b"\\", 2),
+            Some((b'\\', q @ (b'"' | b'\''))) => {
+                if open == Some(q) {
+                    open = None;
+                    (&bytes[r + 1..r + 2], 2)
+                } else if open.is_none() {
+                    // An opening quote keeps the string's first character where it was.
+                    open = Some(q);
+                    out.push(b' ');
+                    (&bytes[r + 1..r + 2], 2)
+                } else {
+                    (&bytes[r + 1..r + 2], 2)
+                }
+            }
+            Some((b'\\', b'/')) => (b"/", 2),
+            Some((b'\\', b'n')) => (b"\n", 2),
+            Some((b'\\', b'r')) => (b"\r", 2),
+            Some((b'\\', b't')) => (b"\t", 2),
+            _ => (&bytes[r..r + 1], 1),
+        };
+        if decoded == b"/" && open.is_none() && out.last() == Some(&b'<') {
+            // A closing tag `<\/script>`: the space goes before it, not inside.
+            out.pop();
+            out.extend_from_slice(b" </");
+        } else {
+            out.extend_from_slice(decoded);
+        }
+        r += used;
+        if open.is_none() && out.len() < r {
+            out.resize(r, b' ');
         }
     }
+    out.resize(bytes.len(), b' ');
     out
 }
 
@@ -172,6 +212,22 @@ pub fn blank_tags(bytes: &[u8], dialect: Dialect) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dump_escapes_are_undone_in_place() {
+        let dump = br#"<script>\nvar a = \"\\x73rc\";\nvar b = \"x\\\"y\";\n<\/script>"#;
+        let out = unescape_quotes(dump);
+        assert_eq!(out.len(), dump.len());
+        let text = String::from_utf8(out).unwrap();
+        let squeezed: String = text.split(' ').collect();
+        assert_eq!(
+            squeezed,
+            "<script>\nvara=\"\\x73rc\";\nvarb=\"x\\\"y\";\n</script>"
+        );
+        // Strings are exact: the padding follows their closing quote.
+        assert!(text.contains(r#"var a =  "\x73rc"  ;"#), "{text}");
+        assert!(text.contains(r#"var b =  "x\"y"   ;"#), "{text}");
+    }
 
     #[test]
     fn tags_become_spaces_of_the_same_length() {

@@ -173,10 +173,15 @@ fn b64(s: &[u8]) -> String {
 
 // ---------------------------------------------------------------- JavaScript
 
+/// A double-quoted JavaScript string. `</` is written `<\/` (same value), as code meant for an
+/// inline `<script>` must: a literal `</script>` would end the script element there.
 fn js_quote(s: &str) -> String {
     let mut out = String::from("\"");
+    let mut prev = ' ';
     for c in s.chars() {
+        let was = std::mem::replace(&mut prev, c);
         match c {
+            '/' if was == '<' => out.push_str("\\/"),
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
