@@ -185,10 +185,11 @@ fn run(sample: bool) -> report::Report {
 }
 
 /// The floors the sampled matrix must hold. Issue 13's targets are recall ≥ 0.97 and at most
-/// 1 % of near-misses flagged; the recall floor is raised as detection catches up, never
-/// lowered (the README's detection section gives the current figures).
-const RECALL_FLOOR: f64 = 0.6;
-const FLAGGED_CEILING: f64 = 0.5;
+/// 1 % of near-misses flagged. The flagged ceiling is the target; the recall floor is a ratchet
+/// at the last measured value (0.902 on this sample, 0.908 on the full matrix), raised as
+/// detection catches up and never lowered. docs/matrix.md gives the figures per family.
+const RECALL_FLOOR: f64 = 0.90;
+const FLAGGED_CEILING: f64 = 0.01;
 
 #[test]
 fn sampled_matrix_holds_its_floors() {
