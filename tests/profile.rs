@@ -3,7 +3,7 @@
 //! untrusted hosts).
 
 mod common;
-use common::skimlint;
+use common::{run, write};
 
 use std::path::Path;
 
@@ -17,21 +17,6 @@ const FOREIGN_SCRIPT_HTML: &str =
 const INDIRECT_EVAL_JS: &str = "window[\"ev\" + \"al\"](\"1 + 1\");\n";
 const CLEAN_JS: &str =
     "document.querySelector('#add').addEventListener('click', () => fetch('/cart/add'));\n";
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = skimlint().current_dir(dir).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 /// (path, severity, rule) of each concise line.
 fn findings(out: &str) -> Vec<(String, String, String)> {

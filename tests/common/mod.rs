@@ -53,3 +53,37 @@ pub fn json_findings(paths: &[PathBuf], adjust: impl FnOnce(&mut Command)) -> se
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     doc["findings"].clone()
 }
+
+/// Writes `bytes` to `root/rel`, creating folders.
+pub fn write(root: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, bytes).unwrap();
+}
+
+/// Runs skimlint in `dir`; returns (exit code, stdout, stderr).
+pub fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = skimlint().current_dir(dir).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The SARIF 2.1.0 schema shipped in the serde-sarif crate's source, when cargo's registry has it.
+pub fn sarif_schema() -> Option<serde_json::Value> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    for index in std::fs::read_dir(home.join("registry").join("src"))
+        .ok()?
+        .flatten()
+    {
+        let p = index.path().join("serde-sarif-0.8.0/src/schema.json");
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            return serde_json::from_str(&text).ok();
+        }
+    }
+    None
+}
