@@ -489,22 +489,11 @@ pub fn check(role: &Role, display: &str, disk_path: &Path) -> Verdict {
 /// Descriptions of the integrity rules, for SARIF descriptors and `skimlint rules explain`.
 pub fn meta_rules() -> Vec<RuleFile> {
     let rule = |id: &str, summary: &str, help: &str| RuleFile {
-        id: id.to_string(),
-        severity: Severity::Warning,
         precision: Precision::High,
         security_severity: Some(6.0),
         tags: vec!["security".into(), "integrity".into()],
         cwe: vec!["CWE-494".into()],
-        languages: Vec::new(),
-        summary: summary.to_string(),
-        message: summary.to_string(),
-        help: help.to_string(),
-        query: None,
-        report: None,
-        constraints: std::collections::BTreeMap::new(),
-        composite: None,
-        atoms: Vec::new(),
-        cases: Vec::new(),
+        ..RuleFile::outside_engine(id, Severity::Warning, summary, help)
     };
     vec![
         rule(

@@ -14,7 +14,7 @@ use memchr::memmem;
 use rayon::prelude::*;
 
 use crate::report::finding::{fingerprint_all, FileProblem, Finding, Location};
-use crate::rules::schema::{Precision, RuleFile};
+use crate::rules::schema::RuleFile;
 use crate::rules::{RuleSet, Severity};
 use crate::scan::{sort_findings, ScanResult};
 use crate::source::{utf16_len, LineIndex, Position};
@@ -35,22 +35,8 @@ const MAX_DIRECTIVES_PER_FILE: usize = 1000;
 /// are not in the rule set, so `skimlint-ignore` comments cannot name them.
 pub fn meta_rules() -> Vec<RuleFile> {
     let rule = |id: &str, severity, summary: &str, help: &str| RuleFile {
-        id: id.to_string(),
-        severity,
-        precision: Precision::VeryHigh,
-        security_severity: None,
         tags: vec!["maintainability".into(), "suppression".into()],
-        cwe: Vec::new(),
-        languages: Vec::new(),
-        summary: summary.to_string(),
-        message: summary.to_string(),
-        help: help.to_string(),
-        query: None,
-        report: None,
-        constraints: BTreeMap::new(),
-        composite: None,
-        atoms: Vec::new(),
-        cases: Vec::new(),
+        ..RuleFile::outside_engine(id, severity, summary, help)
     };
     vec![
         rule(

@@ -106,6 +106,31 @@ pub struct RuleFile {
     pub cases: Vec<Case>,
 }
 
+impl RuleFile {
+    /// Metadata of a rule skimlint reports itself, outside the rule engine (suppressions,
+    /// integrity): no query, no cases; callers set precision, tags and scores.
+    pub fn outside_engine(id: &str, severity: Severity, summary: &str, help: &str) -> Self {
+        RuleFile {
+            id: id.to_string(),
+            severity,
+            precision: Precision::VeryHigh,
+            security_severity: None,
+            tags: Vec::new(),
+            cwe: Vec::new(),
+            languages: Vec::new(),
+            summary: summary.to_string(),
+            message: summary.to_string(),
+            help: help.to_string(),
+            query: None,
+            report: None,
+            constraints: std::collections::BTreeMap::new(),
+            composite: None,
+            atoms: Vec::new(),
+            cases: Vec::new(),
+        }
+    }
+}
+
 /// One prefilter group: a single atom or a list of alternatives.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
