@@ -74,6 +74,54 @@ fn is_scope(kind: &str) -> bool {
     )
 }
 
+/// A call that hands data to an inline function: `arr.forEach(function (v) {…})`,
+/// `fetch(u).then(r => …)`, `array_map(function ($c) {…}, $_POST)`,
+/// `preg_replace_callback($p, function ($m) {…}, $s)`, `array_walk($a, fn ($v, $k) => …)`.
+/// Returns the function's start byte and the spans of what the call passes along: its other
+/// arguments and, for a method call, the receiver. Every parameter is bound to all of them
+/// (which argument lands in which parameter differs per API; binding all of them is the
+/// flow-insensitive over-approximation the rest of the index makes too).
+fn callback_data(call: Node) -> Option<(usize, Vec<Range<usize>>)> {
+    if !matches!(
+        call.kind(),
+        "call_expression"
+            | "function_call_expression"
+            | "member_call_expression"
+            | "scoped_call_expression"
+    ) {
+        return None;
+    }
+    let args = call.child_by_field_name("arguments")?;
+    let mut function = None;
+    let mut data = Vec::new();
+    for arg in args.named_children(&mut args.walk()) {
+        // PHP wraps each argument in an `argument` node.
+        let value = if arg.kind() == "argument" {
+            arg.named_child(arg.named_child_count().saturating_sub(1) as u32)
+                .unwrap_or(arg)
+        } else {
+            arg
+        };
+        if is_scope(value.kind()) {
+            if function.is_none() {
+                function = Some(value.start_byte());
+            }
+        } else {
+            data.push(value.byte_range());
+        }
+    }
+    let receiver = match call.kind() {
+        "call_expression" => call
+            .child_by_field_name("function")
+            .filter(|f| f.kind() == "member_expression")
+            .and_then(|f| f.child_by_field_name("object")),
+        "member_call_expression" => call.child_by_field_name("object"),
+        _ => None,
+    };
+    data.extend(receiver.map(|r| r.byte_range()));
+    Some((function?, data)).filter(|(_, d)| !d.is_empty())
+}
+
 impl FlowIndex {
     pub fn build<'a>(folder: &Folder<'a>, root: Node<'a>, text: &[u8], lang: Lang) -> FlowIndex {
         let mut scopes = vec![(root.byte_range(), 0usize)];
@@ -84,6 +132,10 @@ impl FlowIndex {
         // so arguments flow into parameters (interprocedural, inside the unit).
         let mut functions: Vec<(String, usize, Vec<String>)> = Vec::new();
         let mut calls: Vec<(String, Vec<Range<usize>>)> = Vec::new();
+        // Inline functions passed to a call (by their start byte): the spans of the data the
+        // call hands them, bound to their parameters when the walk reaches them.
+        let mut handed: HashMap<usize, Vec<Range<usize>>> = HashMap::new();
+        let mut callbacks: Vec<(usize, Vec<String>, Vec<Range<usize>>)> = Vec::new();
         let txt = |n: Node| String::from_utf8_lossy(&text[n.byte_range()]).into_owned();
         let name_kinds: &[&str] = match lang {
             Lang::Javascript => &[
@@ -118,6 +170,9 @@ impl FlowIndex {
                         true
                     });
                 }
+                if let Some(data) = handed.remove(&n.start_byte()) {
+                    callbacks.push((id, params.clone(), data));
+                }
                 if let Some(name) = n.child_by_field_name("name") {
                     functions.push((txt(name).to_ascii_lowercase(), id, params));
                 }
@@ -135,6 +190,9 @@ impl FlowIndex {
                 }
                 _ => None,
             };
+            if let Some((function, data)) = callback_data(n) {
+                handed.insert(function, data);
+            }
             if let (Some(callee), Some(args)) = (callee, n.child_by_field_name("arguments")) {
                 let spans = args
                     .named_children(&mut args.walk())
@@ -203,6 +261,18 @@ impl FlowIndex {
                         break 'calls;
                     }
                     assignments.push(((*scope, param.clone()), arg.clone()));
+                }
+            }
+        }
+        'callbacks: for (scope, params, data) in &callbacks {
+            for param in params {
+                for value in data {
+                    edges += 1;
+                    if edges > MAX_CALL_EDGES {
+                        folder.budget().hit(LimitHit::FlowSize);
+                        break 'callbacks;
+                    }
+                    assignments.push(((*scope, param.clone()), value.clone()));
                 }
             }
         }
