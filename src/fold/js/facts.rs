@@ -1,0 +1,367 @@
+//! Facts the engine reads off a JavaScript tree: which names are bound to which values
+//! (`assignments`), which expressions may hide a payload (`payload_candidates`) and which scripts
+//! are loaded at run time (`script_loads`).
+
+use tree_sitter::Node;
+
+use super::functions::is_function;
+use super::{Binding, Env, JsFolder, CODE_SINKS, DECODER_CALLS, GLOBAL_OBJECTS, MARKUP_METHODS};
+use crate::fold::value::Folded;
+use crate::fold::{PayloadCandidate, Sink};
+
+impl<'a> JsFolder<'a> {
+    /// Every (name, value) assignment in the tree, for flow predicates.
+    pub fn assignments(&self) -> Vec<(String, Node<'a>)> {
+        let mut out = Vec::new();
+        self.nodes.preorder(|n| {
+            let pair = match n.kind() {
+                "variable_declarator" => n
+                    .child_by_field_name("name")
+                    .zip(n.child_by_field_name("value")),
+                "assignment_expression" | "augmented_assignment_expression" => n
+                    .child_by_field_name("left")
+                    .zip(n.child_by_field_name("right")),
+                _ => None,
+            };
+            if let Some((name, value)) = pair {
+                let key = match name.kind() {
+                    "identifier" => Some(self.text(name).to_string()),
+                    // `obj.prop = v` taints `obj.prop` itself, and `obj` (below).
+                    "member_expression" | "subscript_expression" => self.callee_name(name),
+                    _ => None,
+                };
+                if let Some(k) = key {
+                    out.push((k, value));
+                }
+                if let Some(root) = self.container_root(name) {
+                    out.push((root, value));
+                }
+            }
+            // `data.push(v)`, `form.append("cc", v)`, `params.set("n", v)` fill a container.
+            if n.kind() == "call_expression" {
+                let callee = n.child_by_field_name("function");
+                let method = callee
+                    .filter(|c| c.kind() == "member_expression")
+                    .and_then(|c| c.child_by_field_name("property"))
+                    .map(|p| self.text(p));
+                if let (Some("push" | "unshift" | "append" | "set" | "add"), Some(args)) =
+                    (method, n.child_by_field_name("arguments"))
+                {
+                    if let Some(root) = callee.and_then(|c| {
+                        c.child_by_field_name("object")
+                            .and_then(|o| self.container_root_of(o))
+                    }) {
+                        out.push((root, args));
+                    }
+                }
+            }
+            true
+        });
+        out
+    }
+
+    /// The local object a member write fills: `info` for `info.num = v` or `info["n"][0] = v`.
+    /// Not for host objects (`document.cookie = v` does not make all of `document` data).
+    pub(super) fn container_root(&self, target: Node<'a>) -> Option<String> {
+        if !matches!(target.kind(), "member_expression" | "subscript_expression") {
+            return None;
+        }
+        self.container_root_of(target.child_by_field_name("object")?)
+    }
+
+    pub(super) fn container_root_of(&self, mut obj: Node<'a>) -> Option<String> {
+        for _ in 0..32 {
+            match obj.kind() {
+                "member_expression" | "subscript_expression" => {
+                    obj = obj.child_by_field_name("object")?;
+                }
+                "identifier" => {
+                    let name = self.text(obj);
+                    const HOST: &[&str] = &[
+                        "document",
+                        "navigator",
+                        "location",
+                        "localStorage",
+                        "sessionStorage",
+                        "console",
+                        "jQuery",
+                        "$",
+                        "Math",
+                        "JSON",
+                        "Object",
+                        "Array",
+                    ];
+                    let global = GLOBAL_OBJECTS.contains(&name) || HOST.contains(&name);
+                    return (!global).then(|| name.to_string());
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// Decoder calls and packers, outermost first; nested ones are found again when the outer
+    /// payload is scanned.
+    /// Each candidate carries the sink that runs it where known: what `eval`, `Function` and
+    /// timers run is JavaScript, what `document.write` writes is markup.
+    pub fn payload_candidates(&self) -> Vec<PayloadCandidate<'a>> {
+        let mut out = Vec::new();
+        let mut pushed = std::collections::HashSet::new();
+        // Folded text that puts active markup into the page: a script, a frame, a handler.
+        let is_markup = |v: Option<Folded>| {
+            v.and_then(|v| v.to_text()).is_some_and(|t| {
+                let t = t.to_ascii_lowercase();
+                let has = |n: &[u8]| memchr::memmem::find(&t, n).is_some();
+                has(b"<")
+                    && (has(b"<script")
+                        || has(b"<iframe")
+                        || has(b"srcdoc")
+                        || has(b"onerror")
+                        || has(b"onload")
+                        || has(b"<object")
+                        || has(b"<embed"))
+            })
+        };
+        self.nodes.preorder(|n| {
+            if matches!(n.kind(), "string" | "template_string") {
+                // Markup with scripts written from JavaScript is scanned as markup, also when
+                // its characters are escaped (`"\x3cscript…"`).
+                let raw = &self.src[n.byte_range()];
+                let plain = memchr::memmem::find(&raw.to_ascii_lowercase(), b"<script").is_some();
+                let escaped = memchr::memchr(b'\\', raw).is_some() && is_markup(self.value(n));
+                if (plain || escaped) && !pushed.contains(&n.id()) {
+                    out.push(PayloadCandidate::new(n, None));
+                }
+                return false;
+            }
+            // What `innerHTML`, `outerHTML` and an iframe's `srcdoc` are given is markup.
+            if n.kind() == "assignment_expression" {
+                if let (Some(l), Some(r)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("right"),
+                ) {
+                    let markup_prop =
+                        matches!(l.kind(), "member_expression" | "subscript_expression")
+                            && self.member_key(l, &mut Env::new(), 0).is_some_and(|k| {
+                                matches!(k.as_str(), "innerHTML" | "outerHTML" | "srcdoc")
+                            });
+                    if markup_prop && !is_function(r) && is_markup(self.value(r)) {
+                        pushed.insert(r.id());
+                        out.push(PayloadCandidate::new(r, Some(Sink::Markup)));
+                    }
+                }
+                return true;
+            }
+            // Markup given to the DOM's and jQuery's insertion methods, or to `jQuery(html)`.
+            if n.kind() == "call_expression" {
+                let name = n
+                    .child_by_field_name("function")
+                    .and_then(|f| self.callee_name(f))
+                    .unwrap_or_default();
+                let args = n.child_by_field_name("arguments");
+                let arg = |i: u32| args.and_then(|a| a.named_child(i));
+                let markup_arg = if name.ends_with(".insertAdjacentHTML") {
+                    arg(1)
+                } else if MARKUP_METHODS.iter().any(|m| name.ends_with(m))
+                    || matches!(name.as_str(), "jQuery" | "$")
+                {
+                    arg(0)
+                } else {
+                    None
+                };
+                if let Some(a) = markup_arg.filter(|a| !is_function(*a)) {
+                    if is_markup(self.value(a)) {
+                        pushed.insert(a.id());
+                        out.push(PayloadCandidate::new(a, Some(Sink::Markup)));
+                    }
+                }
+            }
+            // `new Function(body)` compiles its last argument like `Function(body)`.
+            let callee = match n.kind() {
+                "call_expression" => n.child_by_field_name("function"),
+                "new_expression" => n.child_by_field_name("constructor"),
+                _ => return true,
+            };
+            let Some(callee) = callee else {
+                return true;
+            };
+            let name = self.callee_name(callee).unwrap_or_default();
+            if n.kind() == "new_expression" && name != "Function" {
+                return true;
+            }
+            // What a code sink runs, when it is a variable: folded in context by the caller.
+            // `Function(arg1, …, body)`: the body is the last argument.
+            let code_arg = n.child_by_field_name("arguments").and_then(|a| {
+                if name == "Function" {
+                    a.named_child(a.named_child_count().checked_sub(1)? as u32)
+                } else {
+                    a.named_child(0)
+                }
+            });
+            let sink = match name.as_str() {
+                "document.write" | "document.writeln" => Sink::Markup,
+                _ => Sink::JsCode,
+            };
+            let sink_arg = code_arg.filter(|a| a.kind() == "identifier");
+            if let (true, Some(arg)) = (CODE_SINKS.contains(&name.as_str()), sink_arg) {
+                out.push(PayloadCandidate::new(arg, Some(sink)));
+                return false;
+            }
+            // What a code sink runs, when it folds as a whole (`eval('\x76ar…')`,
+            // `eval("…".replace(/./g, fn))`); otherwise decoder calls inside are found below.
+            let first = code_arg.filter(|a| !is_function(*a) && a.kind() != "identifier");
+            if let (true, Some(arg)) = (CODE_SINKS.contains(&name.as_str()), first) {
+                let is_decoder_call = arg.kind() == "call_expression"
+                    && arg
+                        .child_by_field_name("function")
+                        .and_then(|f| self.callee_name(f))
+                        .is_some_and(|c| DECODER_CALLS.contains(&c.as_str()));
+                if !is_decoder_call && self.value(arg).is_some_and(|v| v.as_bytes().is_some()) {
+                    out.push(PayloadCandidate::new(arg, Some(sink)));
+                    return false;
+                }
+                // `eval(atob('…'))`: the decoder call below runs as the sink's language.
+                if is_decoder_call && self.value(arg).is_some_and(|v| v.as_bytes().is_some()) {
+                    out.push(PayloadCandidate::new(arg, Some(sink)));
+                    return false;
+                }
+            }
+            let is_candidate = DECODER_CALLS.contains(&name.as_str())
+                || self.packer_args(n).is_some()
+                || matches!(self.binding_of(callee), Some(Binding::Function(_)));
+            if is_candidate {
+                out.push(PayloadCandidate::new(n, None));
+                return false;
+            }
+            true
+        });
+        out
+    }
+
+    /// The addresses scripts are loaded from at run time (the `injected-src` rule target): the
+    /// `src` of a created `<script>` element (`s.src = …`, `s["src"] = …`,
+    /// `s.setAttribute("src", …)`, the element held in a variable or a property), jQuery's
+    /// `getScript` under any alias, `import()`, `new Worker`/`SharedWorker`, `importScripts`
+    /// and service-worker registration: the nodes that give the addresses (folded by the
+    /// caller).
+    pub fn script_loads(&self) -> Vec<Node<'a>> {
+        let mut holders: Vec<&'a str> = Vec::new();
+        let mut out = Vec::new();
+        let is_script_element = |call: Node<'a>| -> bool {
+            call.kind() == "call_expression"
+                && call
+                    .child_by_field_name("function")
+                    .and_then(|f| self.callee_name(f))
+                    .is_some_and(|n| n == "createElement" || n.ends_with(".createElement"))
+                && call
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_child(0))
+                    .and_then(|a| self.value(a))
+                    .and_then(|v| v.text_lossy())
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("script"))
+        };
+        // Where each created script element is kept: a variable or a property (by its text).
+        self.nodes.preorder(|n| {
+            if self.budget.out_of_time() {
+                return false;
+            }
+            if n.kind() == "call_expression" && is_script_element(n) {
+                let mut holder = n;
+                while let Some(p) = holder.parent() {
+                    if matches!(p.kind(), "parenthesized_expression" | "sequence_expression") {
+                        holder = p;
+                        continue;
+                    }
+                    let target = match p.kind() {
+                        "variable_declarator" => p.child_by_field_name("name"),
+                        "assignment_expression" => p.child_by_field_name("left"),
+                        _ => None,
+                    };
+                    if let Some(t) = target {
+                        holders.push(self.text(t));
+                    }
+                    break;
+                }
+            }
+            true
+        });
+        let holds_script = |obj: Node<'a>| -> bool {
+            let obj = if obj.kind() == "parenthesized_expression" {
+                obj.named_child(0).unwrap_or(obj)
+            } else {
+                obj
+            };
+            is_script_element(obj) || holders.contains(&self.text(obj))
+        };
+        let key_is = |member: Node<'a>, want: &str| -> bool {
+            matches!(member.kind(), "member_expression" | "subscript_expression")
+                && self
+                    .member_key(member, &mut Env::new(), 0)
+                    .is_some_and(|k| k == want)
+        };
+        self.nodes.preorder(|n| {
+            if self.budget.out_of_time() {
+                return false;
+            }
+            match n.kind() {
+                "assignment_expression" => {
+                    let (Some(left), Some(right)) = (
+                        n.child_by_field_name("left"),
+                        n.child_by_field_name("right"),
+                    ) else {
+                        return true;
+                    };
+                    let on_script = left
+                        .child_by_field_name("object")
+                        .is_some_and(&holds_script);
+                    if on_script && key_is(left, "src") {
+                        out.push(right);
+                    }
+                }
+                "call_expression" => {
+                    let Some(f) = n.child_by_field_name("function") else {
+                        return true;
+                    };
+                    let args = n.child_by_field_name("arguments");
+                    let arg = |i: u32| args.and_then(|a| a.named_child(i));
+                    let name = self.callee_name(f).unwrap_or_default();
+                    // jQuery's `getScript` under any alias (`$`, an IIFE parameter,
+                    // `jQuery.noConflict()`); other libraries' methods of that name are theirs.
+                    let loader = f.kind() == "import"
+                        || matches!(
+                            name.as_str(),
+                            "getScript" | "jQuery.getScript" | "$.getScript"
+                        )
+                        || name == "importScripts"
+                        || name.ends_with("serviceWorker.register");
+                    if loader {
+                        out.extend(arg(0));
+                    } else if key_is(f, "setAttribute")
+                        && f.child_by_field_name("object").is_some_and(&holds_script)
+                        && arg(0)
+                            .and_then(|a| self.value(a))
+                            .and_then(|v| v.text_lossy())
+                            .is_some_and(|k| k.eq_ignore_ascii_case("src"))
+                    {
+                        out.extend(arg(1));
+                    }
+                }
+                "new_expression" => {
+                    let name = n
+                        .child_by_field_name("constructor")
+                        .and_then(|c| self.callee_name(c))
+                        .unwrap_or_default();
+                    if name == "Worker" || name == "SharedWorker" {
+                        let a = n
+                            .child_by_field_name("arguments")
+                            .and_then(|a| a.named_child(0));
+                        out.extend(a);
+                    }
+                }
+                _ => {}
+            }
+            true
+        });
+        out
+    }
+}

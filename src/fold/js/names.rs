@@ -1,0 +1,110 @@
+//! Callee naming: the canonical name a JavaScript callee expression resolves to (`window.eval`
+//! is `eval`, aliases and `X.constructor.constructor` are followed).
+
+use tree_sitter::Node;
+
+use super::functions::is_function;
+use super::{Binding, Env, JsFolder, GLOBAL_OBJECTS};
+
+impl<'a> JsFolder<'a> {
+    /// The canonical name a callee expression resolves to: `window['ev'+'al']` → `eval`,
+    /// `var e = eval; e` → `eval`, `(0, eval)` → `eval`, `$('#x').on` → `$().on`.
+    pub fn callee_name(&self, node: Node<'a>) -> Option<String> {
+        self.name_of(node, 0).map(normalise_name)
+    }
+
+    pub(super) fn name_of(&self, node: Node<'a>, depth: usize) -> Option<String> {
+        if depth > 32 {
+            return None;
+        }
+        let _frame = self.budget.enter()?;
+        let d = depth + 1;
+        match node.kind() {
+            "identifier" => {
+                let name = self.text(node);
+                match self.bindings.get(name) {
+                    // `var j = jQuery.noConflict();`: `j` is jQuery.
+                    Some(Binding::Const(v))
+                        if v.kind() == "call_expression"
+                            && v.child_by_field_name("function")
+                                .and_then(|f| self.name_of(f, d))
+                                .is_some_and(|n| {
+                                    n == "jQuery.noConflict" || n == "$.noConflict"
+                                }) =>
+                    {
+                        Some("jQuery".into())
+                    }
+                    Some(Binding::Const(v))
+                        if matches!(
+                            v.kind(),
+                            "identifier"
+                                | "member_expression"
+                                | "subscript_expression"
+                                | "parenthesized_expression"
+                                | "sequence_expression"
+                        ) =>
+                    {
+                        self.name_of(*v, d).or_else(|| Some(name.to_string()))
+                    }
+                    _ => Some(name.to_string()),
+                }
+            }
+            "this" => Some("this".into()),
+            "property_identifier" => Some(self.text(node).to_string()),
+            "parenthesized_expression" => self.name_of(node.named_child(0)?, d),
+            "sequence_expression" => self.name_of(
+                node.named_child(node.named_child_count().checked_sub(1)? as u32)?,
+                d,
+            ),
+            "member_expression" | "subscript_expression" => {
+                let object = node.child_by_field_name("object")?;
+                let key = self.member_key(node, &mut Env::new(), d)?;
+                // Every function's `constructor` is `Function`.
+                if key == "constructor"
+                    && (is_function(object)
+                        || matches!(self.binding_of(object), Some(Binding::Function(_))))
+                {
+                    return Some("Function".into());
+                }
+                let obj = self.name_of(object, d).unwrap_or_else(|| "?".into());
+                if GLOBAL_OBJECTS.contains(&obj.as_str()) {
+                    Some(key)
+                } else {
+                    Some(format!("{obj}.{key}"))
+                }
+            }
+            "call_expression" => {
+                let f = node.child_by_field_name("function")?;
+                Some(format!(
+                    "{}()",
+                    self.name_of(f, d).unwrap_or_else(|| "?".into())
+                ))
+            }
+            "new_expression" => {
+                let c = node.child_by_field_name("constructor")?;
+                Some(format!(
+                    "new {}()",
+                    self.name_of(c, d).unwrap_or_else(|| "?".into())
+                ))
+            }
+            "string" => Some("\"\"".into()),
+            "array" => Some("[]".into()),
+            _ => None,
+        }
+    }
+}
+
+/// `X.constructor.constructor` is `Function`; `eval.call(…)` and `Function.apply(…)` call them.
+pub(super) fn normalise_name(name: String) -> String {
+    for suffix in [".call", ".apply"] {
+        if let Some(base) = name.strip_suffix(suffix) {
+            if base == "eval" || base == "Function" {
+                return base.to_string();
+            }
+        }
+    }
+    if name.ends_with(".constructor.constructor") || name == "Function.prototype.constructor" {
+        return "Function".into();
+    }
+    name
+}

@@ -1,0 +1,253 @@
+//! Facts the engine reads off a PHP tree: which variables are assigned which values
+//! (`assignments`) and which expressions may hide a payload (`payload_candidates`).
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use super::builtins::eval_modifier;
+use super::{PhpFolder, DECODER_FUNCTIONS};
+use crate::fold::{PayloadCandidate, Sink};
+
+impl<'a> PhpFolder<'a> {
+    pub(super) fn collect_vars(&mut self) {
+        let mut vars: HashMap<String, Option<Node<'a>>> = HashMap::new();
+        let mut pending = Vec::new();
+        self.nodes.preorder(|n| {
+            match n.kind() {
+                "assignment_expression" => {
+                    if let (Some(l), Some(r)) = (
+                        n.child_by_field_name("left"),
+                        n.child_by_field_name("right"),
+                    ) {
+                        pending.push((l, Some(r)));
+                    }
+                }
+                "augmented_assignment_expression" | "update_expression" => {
+                    if let Some(l) = n
+                        .child_by_field_name("left")
+                        .or_else(|| n.child_by_field_name("argument"))
+                    {
+                        pending.push((l, None));
+                        pending.push((l, None));
+                    }
+                }
+                "foreach_statement"
+                | "global_declaration"
+                | "static_variable_declaration"
+                | "list_literal" => {
+                    // Variables written by these are not constants.
+                    for c in n.named_children(&mut n.walk()) {
+                        if c.kind() == "variable_name" {
+                            pending.push((c, None));
+                            pending.push((c, None));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            true
+        });
+        for (left, value) in pending {
+            let Some(name) = self.var_name(left) else {
+                continue;
+            };
+            vars.entry(name).and_modify(|v| *v = None).or_insert(value);
+        }
+        self.vars = vars;
+    }
+
+    /// The name a variable expression refers to: `$x`, `${'x'}`, `$GLOBALS['x']`, `$$y` (y const).
+    pub(super) fn var_name(&self, n: Node<'a>) -> Option<String> {
+        let _frame = self.budget.enter()?;
+        match n.kind() {
+            "variable_name" => Some(self.text(n).trim_start_matches('$').to_string()),
+            "dynamic_variable_name" => {
+                let inner = n.named_child(0)?;
+                let v = if inner.kind() == "variable_name" {
+                    // `$$y`: the value of $y names the variable.
+                    self.value(inner)?
+                } else {
+                    self.value(inner)?
+                };
+                Some(v.text_lossy()?)
+            }
+            "subscript_expression" => {
+                let obj = n.named_child(0)?;
+                if self.text(obj) != "$GLOBALS" && self.var_name(obj).as_deref() != Some("GLOBALS")
+                {
+                    return None;
+                }
+                let key = self.value(n.named_child(1)?)?;
+                Some(key.text_lossy()?)
+            }
+            _ => None,
+        }
+    }
+
+    /// Every (variable name, value) assignment, for flow predicates. `foreach ($src as $k => $v)`
+    /// binds `$k` and `$v` from `$src`.
+    pub fn assignments(&self) -> Vec<(String, Node<'a>)> {
+        let mut out = Vec::new();
+        self.nodes.preorder(|n| {
+            if n.kind() == "foreach_statement" {
+                let mut w = n.walk();
+                let kids: Vec<Node<'a>> = n
+                    .named_children(&mut w)
+                    .filter(|c| c.kind() != "comment")
+                    .collect();
+                if let (Some(subject), Some(binding)) = (kids.first(), kids.get(1)) {
+                    let targets: Vec<Node<'a>> = if binding.kind() == "pair" {
+                        let mut w = binding.walk();
+                        binding.named_children(&mut w).collect()
+                    } else {
+                        vec![*binding]
+                    };
+                    for t in targets {
+                        let t = if t.kind() == "by_ref" {
+                            t.named_child(0).unwrap_or(t)
+                        } else {
+                            t
+                        };
+                        if let Some(name) = self.var_name(t) {
+                            out.push((format!("${name}"), *subject));
+                        }
+                    }
+                }
+            }
+            if matches!(
+                n.kind(),
+                "assignment_expression" | "augmented_assignment_expression"
+            ) {
+                if let (Some(l), Some(r)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("right"),
+                ) {
+                    let target = if l.kind() == "subscript_expression" && self.var_name(l).is_none()
+                    {
+                        // `$a['k'] = v` taints `$a`.
+                        l.named_child(0).unwrap_or(l)
+                    } else {
+                        l
+                    };
+                    if let Some(name) = self.var_name(target) {
+                        out.push((format!("${name}"), r));
+                    }
+                }
+            }
+            true
+        });
+        out
+    }
+
+    /// Candidates for nested scanning, with the sink that runs each where it is known: what
+    /// `eval`/`assert`/`create_function`/`preg_replace /e` run is PHP code, whatever it prints.
+    pub fn payload_candidates(&self) -> Vec<PayloadCandidate<'a>> {
+        let mut out = Vec::new();
+        // Byte ranges of code-sink arguments that do not fold as a whole: decoder calls inside
+        // them are candidates of their own, and still run as PHP code.
+        let mut code_args: Vec<std::ops::Range<usize>> = Vec::new();
+        let sink_of = |n: Node, code_args: &[std::ops::Range<usize>]| {
+            code_args
+                .iter()
+                .any(|r| r.start <= n.start_byte() && n.end_byte() <= r.end)
+                .then_some(Sink::PhpCode)
+        };
+        self.nodes.preorder(|n| {
+            if matches!(
+                n.kind(),
+                "string" | "encapsed_string" | "heredoc" | "nowdoc"
+            ) {
+                let lower = self.src[n.byte_range()].to_ascii_lowercase();
+                let holds = |needle: &[u8]| memchr::memmem::find(&lower, needle).is_some();
+                // Markup with scripts echoed from PHP, or PHP code kept in a string (injectors
+                // that splice a skimmer into core files), is scanned as what it holds.
+                let code_like = holds(b"<script")
+                    || holds(b"<?php")
+                    || holds(b"$_post[")
+                    || holds(b"$_get[")
+                    || holds(b"$_request[")
+                    || holds(b"$_cookie[");
+                if lower.len() > 24 && code_like {
+                    out.push(PayloadCandidate::new(n, sink_of(n, &code_args)));
+                }
+                return false;
+            }
+            // `echo '<script src="' . base64_decode('…') . '"></script>'`: the markup exists only
+            // once the pieces are joined, so the printed concatenation is a candidate too.
+            if matches!(n.kind(), "echo_statement" | "print_intrinsic") {
+                let mut cursor = n.walk();
+                for arg in n.named_children(&mut cursor) {
+                    if arg.kind() == "binary_expression"
+                        && memchr::memmem::find(
+                            &self.src[arg.byte_range()].to_ascii_lowercase(),
+                            b"<script",
+                        )
+                        .is_some()
+                    {
+                        out.push(PayloadCandidate::new(arg, Some(Sink::Markup)));
+                    }
+                }
+                return true;
+            }
+            if n.kind() != "function_call_expression" {
+                return true;
+            }
+            let name = n
+                .child_by_field_name("function")
+                .and_then(|f| self.callee_name(f));
+            if name
+                .as_deref()
+                .is_some_and(|name| DECODER_FUNCTIONS.contains(&name))
+            {
+                out.push(PayloadCandidate::new(n, sink_of(n, &code_args)));
+                return false;
+            }
+            // `preg_replace('/…/e', $code, …)` runs its replacement as code.
+            if name.as_deref() == Some("preg_replace") {
+                let args = self.args(n);
+                if let (Some(pattern), Some(code)) = (args.first(), args.get(1)) {
+                    let modifiers = self
+                        .value(*pattern)
+                        .or_else(|| self.value_in_context(*pattern))
+                        .and_then(|p| p.to_text())
+                        .map(|p| eval_modifier(&p))
+                        .unwrap_or(false);
+                    if modifiers {
+                        out.push(PayloadCandidate::new(*code, Some(Sink::PhpCode)));
+                        return false;
+                    }
+                }
+            }
+            // Whatever eval/assert run is code by definition: scan it if it can be folded.
+            // `create_function($args, $body)` compiles its last argument the same way.
+            let code_arg = match name.as_deref() {
+                Some("eval" | "assert") => n
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_child(0)),
+                Some("create_function") => n
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_child(a.named_child_count().checked_sub(1)? as u32)),
+                _ => None,
+            };
+            if let Some(arg) = code_arg {
+                // Arguments are wrapped in an `argument` node: the expression is inside.
+                let expr = if arg.kind() == "argument" {
+                    arg.named_child(0).unwrap_or(arg)
+                } else {
+                    arg
+                };
+                out.push(PayloadCandidate::new(arg, Some(Sink::PhpCode)));
+                // `eval(check() ? decode('…') : decode('…'))` (FOPO): when the whole argument
+                // has no value, the decoder calls inside it are candidates of their own.
+                let opaque = self.value(arg).is_none() && self.value_in_context(arg).is_none();
+                if opaque {
+                    code_args.push(expr.byte_range());
+                }
+                return opaque;
+            }
+            true
+        });
+        out
+    }
+}

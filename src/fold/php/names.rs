@@ -1,0 +1,44 @@
+//! Callee naming: the canonical lower-case name a PHP callee (or variable function) resolves to.
+
+use tree_sitter::Node;
+
+use super::PhpFolder;
+
+impl<'a> PhpFolder<'a> {
+    /// The lower-case name a called function resolves to: `\BASE64_DECODE` → `base64_decode`,
+    /// `$f` (with `$f = 'base'.'64_decode'`) → `base64_decode`, `'eval'` → `eval`.
+    pub fn callee_name(&self, node: Node<'a>) -> Option<String> {
+        let node = if node.kind() == "function_call_expression" {
+            node.child_by_field_name("function")?
+        } else {
+            node
+        };
+        let raw = match node.kind() {
+            "name" | "qualified_name" => self.text(node).to_string(),
+            // `${'_PO'.'ST'}` names a variable: its canonical name is `$_POST`.
+            // `$$n(…)` calls the function named by the value; elsewhere `${'_PO'.'ST'}` names a
+            // variable.
+            "dynamic_variable_name"
+                if node.parent().is_some_and(|p| {
+                    p.kind() == "function_call_expression"
+                        && p.child_by_field_name("function") == Some(node)
+                }) =>
+            {
+                match self.fold(node, 0) {
+                    Some(v) => v.text_lossy()?,
+                    None => self.value_in_context(node)?.text_lossy()?,
+                }
+            }
+            "dynamic_variable_name" => return self.var_name(node).map(|n| format!("${n}")),
+            // `$f = "base"; $f .= "64_decode"; $f(…)`: not a constant, but known at the call.
+            "variable_name" | "subscript_expression" => match self.fold(node, 0) {
+                Some(v) => v.text_lossy()?,
+                None => self.value_in_context(node)?.text_lossy()?,
+            },
+            _ => self.fold(node, 0)?.text_lossy()?,
+        };
+        let name = raw.trim().trim_start_matches('\\').to_ascii_lowercase();
+        let name = name.rsplit('\\').next().unwrap_or(&name).to_string();
+        (!name.is_empty()).then_some(name)
+    }
+}
