@@ -21,6 +21,7 @@ use tree_sitter::{CaptureQuantifier, Query};
 
 use super::compile::{compile_query, find, CompiledQuery, QuerySpec, Rule};
 use super::load::RuleError;
+use super::schema::Severity;
 use crate::lang::Lang;
 
 /// One query the engine runs over a unit's tree, and which rule owns each of its patterns.
@@ -278,12 +279,48 @@ fn compiled(
         })?;
         constraints.push((idx, name.clone(), c.clone()));
     }
+    // A message placeholder that one of the rule's patterns lacks would be printed as written.
+    // (Signals are never reported: their messages are documentation.)
+    let message = match rule.meta.severity {
+        Severity::Signal => "",
+        _ => rule.meta.message.as_str(),
+    };
+    for name in placeholders(message) {
+        let idx = query.capture_index_for_name(name);
+        let missing = patterns.clone().find(|&p| {
+            idx.is_none_or(|i| {
+                query.capture_quantifiers(p).get(i as usize) == Some(&CaptureQuantifier::Zero)
+            })
+        });
+        if let Some(p) = missing {
+            let at = query.start_byte_for_pattern(p);
+            return Err(err(
+                format!(
+                    "the message's `{{{name}}}` names a capture that the pattern at byte {at} of the query does not have"
+                ),
+                &format!("{{{name}"),
+            ));
+        }
+    }
     Ok(CompiledQuery {
         lang: spec.lang,
         query: Arc::clone(query),
         patterns,
         report,
         constraints,
+    })
+}
+
+/// The capture names of a message's `{capture}` / `{capture.field}` placeholders.
+fn placeholders(message: &str) -> impl Iterator<Item = &str> {
+    message.split('{').skip(1).filter_map(|rest| {
+        let key = &rest[..rest.find('}')?];
+        let name = key.split_once('.').map_or(key, |(n, _)| n);
+        Some(name).filter(|n| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
     })
 }
 
@@ -342,6 +379,24 @@ mod tests {
         let err = set.link_all().unwrap_err();
         assert!(err.message.contains("[where.f]"), "{}", err.message);
         assert_eq!(err.path, "js/c.toml");
+    }
+
+    #[test]
+    fn a_message_placeholder_must_be_in_every_pattern() {
+        let with_message = |message: &str| RuleSource {
+            path: "js/m.toml".into(),
+            text: format!(
+                "id = \"js/m\"\nseverity = \"warning\"\nlanguages = [\"javascript\"]\n\
+                 summary = \"s\"\nmessage = \"{message}\"\nhelp = \"h\"\nquery = '''\n\
+                 (call_expression function: (identifier) @fn) @call\n(new_expression) @call\n'''\n"
+            ),
+        };
+        let set = load_sources(vec![with_message("calls `{call}`")]).unwrap();
+        set.link_all().unwrap();
+        let set = load_sources(vec![with_message("calls `{fn.callee}`")]).unwrap();
+        let err = set.link_all().unwrap_err();
+        assert!(err.message.contains("`{fn}`"), "{}", err.message);
+        assert_eq!(err.path, "js/m.toml");
     }
 
     #[test]
