@@ -12,9 +12,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use skimlint::engine;
 use skimlint::fold::{walk_preorder, Budget, Folder, Limits};
-use skimlint::lang::Lang;
 use skimlint::rules::load_builtin_and;
 use skimlint::scan::{scan_paths, ScanOptions};
+use skimlint::syntax::lang::Lang;
 use skimlint::units::{self, classify};
 
 /// A small theme: clean JavaScript and PHP, a template with scripts, and one skimmer.
@@ -45,7 +45,7 @@ fn stages(c: &mut Criterion) {
     let skim = Arc::new(std::fs::read(&skim_path).unwrap());
 
     c.bench_function("discovery (61 files)", |b| {
-        b.iter(|| skimlint::discover::discover(std::slice::from_ref(&root)))
+        b.iter(|| skimlint::input::discover::discover(std::slice::from_ref(&root)))
     });
     c.bench_function("unit extraction (phtml)", |b| {
         let p = root.join("app/code/Acme/M0/form.phtml");
@@ -54,7 +54,8 @@ fn stages(c: &mut Criterion) {
     });
     c.bench_function("parse (js, 10 modules)", |b| {
         b.iter(|| {
-            skimlint::parse::parse(Lang::Javascript, &js, None, Duration::from_secs(5)).unwrap()
+            skimlint::syntax::parse::parse(Lang::Javascript, &js, None, Duration::from_secs(5))
+                .unwrap()
         })
     });
     c.bench_function("fold+match (clean js)", |b| {
@@ -174,7 +175,8 @@ fn fold_cost(c: &mut Criterion) {
     let mut group = c.benchmark_group("fold per byte (obfuscated)");
     for (name, lang, file, src) in &inputs {
         group.throughput(Throughput::Bytes(src.len() as u64));
-        let tree = skimlint::parse::parse(*lang, src, None, Duration::from_secs(5)).unwrap();
+        let tree =
+            skimlint::syntax::parse::parse(*lang, src, None, Duration::from_secs(5)).unwrap();
         group.bench_function(
             format!("fold only ({name}, {} KB)", src.len() / 1024),
             |b| {

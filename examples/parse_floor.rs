@@ -28,7 +28,7 @@ fn main() {
     let _ = rules.link_all();
 
     let start = Instant::now();
-    let (candidates, _) = skimlint::discover::discover(&paths);
+    let (candidates, _) = skimlint::input::discover::discover(&paths);
     let filter = rules.prefilter();
     let counts: Vec<(usize, usize, usize)> = candidates
         .par_iter()
@@ -44,7 +44,7 @@ fn main() {
             let units = skimlint::units::extract(kind, &bytes);
             let mut parsed = 0;
             for u in &units.units {
-                if skimlint::parse::parse(
+                if skimlint::syntax::parse::parse(
                     u.lang,
                     &u.text,
                     u.ranges.as_deref(),

@@ -12,7 +12,7 @@ fn main() {
     let paths: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
     let rules = skimlint::rules::load_builtin_and(&[]).expect("built-in rules load");
     let filter = rules.prefilter();
-    let (candidates, _) = skimlint::discover::discover(&paths);
+    let (candidates, _) = skimlint::input::discover::discover(&paths);
     // kind -> (files, bytes, kept files, kept bytes, obfuscated files)
     let mut by_kind: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
     let mut why: BTreeMap<String, usize> = BTreeMap::new();

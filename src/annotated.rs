@@ -14,9 +14,9 @@ use std::sync::{Arc, LazyLock};
 use regex::Regex;
 
 use crate::fold::Limits;
+use crate::input::source::SourceFile;
 use crate::rules::{RuleSet, Severity};
 use crate::scan::scan_source;
-use crate::source::SourceFile;
 
 /// One `ruleid:` or `ok:` annotation.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,14 +18,14 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use skimlint::archive::{self, ArchiveLimits};
-use skimlint::baseline::Baseline;
-use skimlint::batch::{self, NoProgress, Progress, TerminalProgress};
-use skimlint::config::{self, Config};
+use skimlint::input::archive::{self, ArchiveLimits};
+use skimlint::post::baseline::Baseline;
+use skimlint::post::suppress;
 use skimlint::report::{self, Format};
 use skimlint::rules::{self, RuleSet, Severity};
+use skimlint::scan::config::{self, Config};
+use skimlint::scan::progress::{NoProgress, Progress};
 use skimlint::scan::{scan_paths_with_progress, ScanOptions, ScanResult};
-use skimlint::suppress;
 use skimlint::{annotated, testing};
 
 #[derive(Parser)]
@@ -170,7 +170,7 @@ struct ScanArgs {
     /// obfuscated code and scripts from untrusted hosts from note to warning. Default: the
     /// configuration file's `profile`, else `default`.
     #[arg(long, value_enum)]
-    profile: Option<skimlint::profile::Profile>,
+    profile: Option<skimlint::scan::profile::Profile>,
 }
 
 #[derive(Subcommand)]
@@ -312,7 +312,7 @@ fn prepare(
         .map(|c| c.known_good.clone())
         .unwrap_or_default();
     manifests.extend(args.known_good.iter().cloned());
-    options.known_good = skimlint::manifest::load_all(&manifests).map_err(|e| {
+    options.known_good = skimlint::scan::manifest::load_all(&manifests).map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
     })?;
@@ -325,17 +325,21 @@ fn open_cache(args: &ScanArgs, rules: &RuleSet, options: &mut ScanOptions, paths
     if args.no_cache || env_off {
         return;
     }
-    let Some(dir) = args.cache_dir.clone().or_else(skimlint::cache::default_dir) else {
+    let Some(dir) = args
+        .cache_dir
+        .clone()
+        .or_else(skimlint::scan::cache::default_dir)
+    else {
         return;
     };
-    if skimlint::cache::inside_any(&dir, paths) {
+    if skimlint::scan::cache::inside_any(&dir, paths) {
         eprintln!(
             "skimlint: the cache folder {} is inside a scanned path; not using it",
             dir.display()
         );
         return;
     }
-    match skimlint::cache::Cache::open(&dir, rules, &options.limits) {
+    match skimlint::scan::cache::Cache::open(&dir, rules, &options.limits) {
         Ok(c) => options.cache = Some(Arc::new(c)),
         Err(e) => eprintln!(
             "warning: cannot use the cache folder {}: {e}",
@@ -463,7 +467,7 @@ fn diff(args: DiffArgs) -> ExitCode {
     );
     let before = scan(std::slice::from_ref(&old), &rules, &options, &args.scan);
     let mut after = scan(std::slice::from_ref(&new), &rules, &options, &args.scan);
-    skimlint::diff::keep_new_in(&before, &prefixes[0], &mut after, &prefixes[1]);
+    skimlint::post::diff::keep_new_in(&before, &prefixes[0], &mut after, &prefixes[1]);
     let root = args.scan.root.as_deref();
     let root = root.map(|r| report::rebase::repository_root(Some(r), None));
     ExitCode::from(emit(&args.scan, &after, &rules, &[new], root.as_deref()))
@@ -527,7 +531,7 @@ fn emit(
         }
     }
     if format == Format::Full || args.summary {
-        let _ = batch::write_summary(&mut std::io::stderr().lock(), result);
+        let _ = report::summary::write_summary(&mut std::io::stderr().lock(), result);
     }
     if let Err(e) = github_step(args, format, &github, result) {
         eprintln!("error: cannot write the annotations or the step summary: {e}");
@@ -761,7 +765,8 @@ fn manifest_command(command: ManifestCommand) -> ExitCode {
             output,
             keep_top_folder,
         } => {
-            let (file, warnings) = match skimlint::manifest::create(&source, keep_top_folder) {
+            let (file, warnings) = match skimlint::scan::manifest::create(&source, keep_top_folder)
+            {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("error: {}", report::sanitize::terminal(&e));
@@ -771,7 +776,7 @@ fn manifest_command(command: ManifestCommand) -> ExitCode {
             for w in &warnings {
                 eprintln!("warning: {}", report::sanitize::terminal(w));
             }
-            let text = skimlint::manifest::Manifest::to_json(&file);
+            let text = skimlint::scan::manifest::Manifest::to_json(&file);
             if let Err(e) = std::fs::write(&output, text) {
                 eprintln!("error: {}: cannot write: {e}", output.display());
                 return ExitCode::from(2);
@@ -796,4 +801,40 @@ fn parse_partition(s: &str) -> Result<(u64, u64), String> {
         return Err(err());
     }
     Ok((k, n))
+}
+
+/// An indicatif progress bar on stderr.
+pub struct TerminalProgress {
+    bar: indicatif::ProgressBar,
+}
+
+impl TerminalProgress {
+    /// A bar on stderr when stderr is a terminal; `None` otherwise (pipes, CI logs, files).
+    pub fn if_terminal() -> Option<Self> {
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} [{bar:30}] {pos}/{len} {elapsed} {wide_msg}",
+        )
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        Some(TerminalProgress { bar })
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn start(&self, total: usize) {
+        self.bar.set_length(total as u64);
+    }
+    fn advance(&self, path: &str) {
+        self.bar.set_message(report::sanitize::terminal(path));
+        self.bar.inc(1);
+    }
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }

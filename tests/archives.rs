@@ -8,7 +8,7 @@ use std::io::{Cursor, Write};
 use std::path::Path;
 
 use predicates::prelude::*;
-use skimlint::archive::ArchiveLimits;
+use skimlint::input::archive::ArchiveLimits;
 use skimlint::scan::{scan_paths, ScanOptions};
 
 /// Every file under `root`, as (relative `/` path, bytes), sorted.

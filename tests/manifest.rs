@@ -125,7 +125,7 @@ fn manifests_from_a_zip_a_tgz_and_the_unpacked_folder_are_equal() {
     assert_eq!(load["size"], text.len());
     assert_eq!(
         load["sha256"].as_str().unwrap(),
-        skimlint::manifest::hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()))
+        skimlint::scan::manifest::hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()))
     );
     // --keep-top-folder keeps the archive's top folder.
     let kept = dir.path().join("k.json");

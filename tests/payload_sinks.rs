@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use skimlint::fold::Limits;
+use skimlint::input::source::SourceFile;
 use skimlint::scan::scan_source;
-use skimlint::source::SourceFile;
 
 fn rules_hit(file: &str, code: &str) -> Vec<String> {
     let rules = skimlint::rules::load_builtin_and(&[]).unwrap();

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use skimlint::fold::Limits;
+use skimlint::input::source::SourceFile;
 use skimlint::rules::Target;
 use skimlint::scan::scan_source;
-use skimlint::source::SourceFile;
 
 #[test]
 fn rule_outputs_on_their_bad_cases() {

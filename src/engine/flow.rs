@@ -11,7 +11,7 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use crate::fold::{walk_preorder, Budget, Folder, LimitHit};
-use crate::lang::Lang;
+use crate::syntax::lang::Lang;
 
 type Key = (usize, String);
 

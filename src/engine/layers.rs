@@ -3,27 +3,13 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use super::{scan_unit, FileScan};
+pub use crate::finding::Layer;
 use crate::fold::{Budget, Folder, LimitHit, PayloadCandidate, Sink};
-use crate::lang::Lang;
+use crate::input::source::LineIndex;
 use crate::rules::RuleSet;
-use crate::source::{LineIndex, Position};
+use crate::syntax::lang::Lang;
 use crate::units::{markup, FileUnits, Unit, UnitOrigin};
-
-/// One decoding step on the way to a finding.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Layer {
-    /// Decoders applied to the outer literal, innermost first.
-    pub decoders: Vec<String>,
-    /// What the decoded text was scanned as: `javascript`, `php` or `markup`.
-    pub scanned_as: String,
-    /// Where, in the decoded text, the next layer or the finding is (1-based).
-    pub position: Position,
-    /// That line of the decoded text, shortened.
-    pub excerpt: String,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PayloadKind {

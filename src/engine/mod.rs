@@ -11,8 +11,8 @@ use std::ops::{ControlFlow, Range};
 use tree_sitter::{QueryCursor, QueryCursorOptions, StreamingIterator};
 
 use crate::fold::{Budget, Folder, LimitHit};
-use crate::parse::{self, ParseError};
 use crate::rules::{CompiledComposite, CompiledConstraint, RuleSet, Severity, Target};
+use crate::syntax::parse::{self, ParseError};
 use crate::units::{FileUnits, ScriptSrc, Unit};
 
 pub use layers::Layer;

@@ -10,9 +10,9 @@ use super::matching::MatchView;
 
 use super::flow::FlowIndex;
 use crate::fold::{decoders, Folded, Folder};
-use crate::lang::Lang;
 use crate::rules::compile::{CompiledConstraint, CompiledQuery, Rule};
 use crate::rules::vocabulary;
+use crate::syntax::lang::Lang;
 
 /// Places (span, description) that explain a finding: a data-flow trace, source first.
 pub type Trace = Vec<(Range<usize>, String)>;

@@ -17,7 +17,7 @@ pub use walk::Nodes;
 
 use tree_sitter::Node;
 
-use crate::lang::Lang;
+use crate::syntax::lang::Lang;
 
 /// What runs a decoded payload, which decides the language it is read in: code passed to
 /// `eval` is PHP (or JavaScript) whatever it prints, never sniffed.

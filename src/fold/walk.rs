@@ -135,7 +135,7 @@ impl<'a> Nodes<'a> {
     pub fn deeper_than(&self, limit: usize) -> bool {
         match self.max_depth {
             Some(d) => d > limit,
-            None => crate::parse::deeper_than(self.root, limit),
+            None => crate::syntax::parse::deeper_than(self.root, limit),
         }
     }
 

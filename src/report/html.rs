@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
-use super::finding::Finding;
-use crate::batch::archive_rows;
+use super::summary::archive_rows;
+use crate::finding::Finding;
 use crate::rules::{RuleSet, Severity};
 use crate::scan::ScanResult;
 

@@ -9,8 +9,8 @@ use miette::{
     Severity as MSeverity, SourceSpan,
 };
 
-use super::finding::Finding;
 use super::sanitize::terminal;
+use crate::finding::Finding;
 use crate::rules::{RuleSet, Severity};
 use crate::scan::ScanResult;
 
@@ -170,7 +170,7 @@ fn diagnostic(f: &Finding, rules: &RuleSet, text: String) -> FindingDiagnostic {
         .get(&f.rule_id)
         .map(|r| help_line(&r.meta.help))
         .or_else(|| {
-            crate::suppress::meta_rules()
+            crate::post::suppress::meta_rules()
                 .iter()
                 .find(|m| m.id == f.rule_id)
                 .map(|m| help_line(&m.help))

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::finding::{FileProblem, Finding};
+use crate::finding::{FileProblem, Finding};
 use crate::scan::ScanResult;
 
 #[derive(Serialize)]

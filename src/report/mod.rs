@@ -1,7 +1,6 @@
 //! Stage 6: rendering findings. Every format reads the same sorted `ScanResult`.
 
 pub mod concise;
-pub mod finding;
 pub mod github;
 pub mod html;
 pub mod human;
@@ -10,6 +9,7 @@ pub mod rebase;
 pub mod sanitize;
 pub mod sarif;
 pub mod step_summary;
+pub mod summary;
 
 use clap::ValueEnum;
 

@@ -13,7 +13,7 @@ use serde_sarif::sarif::{
     ThreadFlow, ThreadFlowLocation, Tool, ToolComponent,
 };
 
-use super::finding::{Finding, Location as FindingLocation};
+use crate::finding::{Finding, Location as FindingLocation};
 use crate::rules::schema::RuleFile;
 use crate::rules::{Rule, RuleSet, Severity};
 use crate::scan::ScanResult;
@@ -309,7 +309,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
 /// upload per category, so runs over different parts need different categories.
 pub fn build(result: &ScanResult, rules: &RuleSet, srcroot: Option<&str>, category: &str) -> Sarif {
     // skimlint's own rules (about suppressions) are described when they have results.
-    let meta = crate::suppress::meta_rules();
+    let meta = crate::post::suppress::meta_rules();
     let reported: Vec<(&RuleFile, Option<&Rule>)> = rules
         .reported()
         .map(|r| (&r.meta, Some(r)))

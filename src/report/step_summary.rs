@@ -103,7 +103,7 @@ pub fn write(
         )?;
     }
     if n > 0 {
-        let mut top: Vec<&crate::report::finding::Finding> = result.findings.iter().collect();
+        let mut top: Vec<&crate::finding::Finding> = result.findings.iter().collect();
         top.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let shown = n.min(TOP);
         if shown < n {

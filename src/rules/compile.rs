@@ -11,7 +11,7 @@ use tree_sitter::Query;
 
 use super::load::{RuleError, RuleSource};
 use super::schema::{Composite, Constraint, RuleFile, Severity, Target};
-use crate::lang::Lang;
+use crate::syntax::lang::Lang;
 
 /// A constraint with its regexes compiled and rule references resolved.
 #[derive(Debug, Default, Clone)]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::invalid_file::{InvalidFile, RuleFile as RuleFileRole};
+use crate::input::invalid_file::{InvalidFile, RuleFile as RuleFileRole};
 use include_dir::{include_dir, Dir};
 
 use super::compile::{Rule, RuleSet};

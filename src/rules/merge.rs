@@ -22,7 +22,7 @@ use tree_sitter::{CaptureQuantifier, Query};
 use super::compile::{compile_query, find, CompiledQuery, QuerySpec, Rule};
 use super::load::RuleError;
 use super::schema::Severity;
-use crate::lang::Lang;
+use crate::syntax::lang::Lang;
 
 /// One query the engine runs over a unit's tree, and which rule owns each of its patterns.
 #[derive(Debug)]

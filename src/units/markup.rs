@@ -11,7 +11,7 @@ use std::sync::Arc;
 use memchr::memmem;
 
 use super::{FileUnits, ScriptSrc, Unit, UnitOrigin};
-use crate::lang::Lang;
+use crate::syntax::lang::Lang;
 
 /// Cheap check before running the scanner on the HTML parts of a PHP file.
 pub fn may_contain_script(bytes: &[u8]) -> bool {

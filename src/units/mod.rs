@@ -13,7 +13,7 @@ pub mod template;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::lang::Lang;
+use crate::syntax::lang::Lang;
 
 pub use classify::{classify, FileKind};
 

@@ -23,9 +23,9 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use skimlint::fold::Limits;
+use skimlint::input::source::SourceFile;
 use skimlint::rules::{RuleSet, Severity};
 use skimlint::scan::scan_source;
-use skimlint::source::SourceFile;
 
 use spec::{Family, Verdict};
 

@@ -162,14 +162,15 @@ mod tests {
 
     use crate::fold::walk::preorder;
     use crate::fold::{LimitHit, Limits};
-    use crate::lang::Lang;
+    use crate::syntax::lang::Lang;
     use std::time::Duration;
 
     /// Folds the argument of the last `eval(…)` in `src` (with the context fallback, as rules
     /// and layers see it), and returns the budget's limit hits.
     fn fold_eval_arg(src: &str) -> (Option<Vec<u8>>, Vec<LimitHit>) {
         let tree =
-            crate::parse::parse(Lang::Php, src.as_bytes(), None, Duration::from_secs(5)).unwrap();
+            crate::syntax::parse::parse(Lang::Php, src.as_bytes(), None, Duration::from_secs(5))
+                .unwrap();
         let budget = Budget::new(Limits::default());
         let folder = PhpFolder::new(tree.root_node(), src.as_bytes(), &budget);
         let mut arg = None;
@@ -248,7 +249,8 @@ eval(g(array('a' => 'ec', 'skip' => 'XX', 'b' => 'ho 2;', 'stop' => 'YY', 'c' =>
         let outer =
             r#"<?php $f = "sys"; $f .= "tem"; eval(base64_decode("JGYoJGMpOw==")); $f = 1;"#;
         let tree =
-            crate::parse::parse(Lang::Php, outer.as_bytes(), None, Duration::from_secs(5)).unwrap();
+            crate::syntax::parse::parse(Lang::Php, outer.as_bytes(), None, Duration::from_secs(5))
+                .unwrap();
         let budget = Budget::new(Limits::default());
         let folder = PhpFolder::new(tree.root_node(), outer.as_bytes(), &budget);
         let mut eval_arg = None;
@@ -268,7 +270,8 @@ eval(g(array('a' => 'ec', 'skip' => 'XX', 'b' => 'ho 2;', 'stop' => 'YY', 'c' =>
         // The decoded layer `$f($c);` resolves `$f` through the caller's scope.
         let inner = "<?php $f($c);";
         let tree =
-            crate::parse::parse(Lang::Php, inner.as_bytes(), None, Duration::from_secs(5)).unwrap();
+            crate::syntax::parse::parse(Lang::Php, inner.as_bytes(), None, Duration::from_secs(5))
+                .unwrap();
         let call = tree
             .root_node()
             .named_child(1)

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::report::finding::{fingerprint_all, Finding};
+use crate::finding::{fingerprint_all, Finding};
 use crate::scan::ScanResult;
 
 /// Keeps the findings of `new` whose (rule, fingerprint) is absent from `old`; returns how many

@@ -14,14 +14,10 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::fold::Limits;
-use crate::report::finding::{FileProblem, Finding};
-use crate::rules::RuleSet;
-use crate::scan::scan_source;
-use crate::source::SourceFile;
+use crate::finding::FileProblem;
+use crate::input::source::SourceFile;
 
 /// The archive formats skimlint opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,9 +79,6 @@ impl Default for ArchiveLimits {
 const RATIO_FLOOR: u64 = 1 << 20;
 /// GNU long names and pax headers larger than this are ignored.
 const MAX_TAR_EXTENSION_BYTES: u64 = 64 << 10;
-/// Members are scanned in parallel in batches of this many files or bytes.
-const BATCH_FILES: usize = 64;
-const BATCH_BYTES: usize = 32 << 20;
 
 /// Normalises an untrusted member name for display: `\` becomes `/`; control characters
 /// (NUL included) become `�`; empty, `.` and `..` components, a leading `/` and drive letters
@@ -128,64 +121,19 @@ pub fn normalise_member_name(raw: &[u8]) -> (String, bool) {
     (name, suspicious)
 }
 
-/// What scanning one top-level archive produced.
-#[derive(Debug, Default)]
-pub struct ArchiveOutcome {
-    pub findings: Vec<Finding>,
-    pub problems: Vec<FileProblem>,
-    /// Members handed to the pipeline (nested archives' members included).
-    pub files: usize,
-    /// The file was not a readable archive and was scanned as a plain file.
-    pub scanned_as_plain_file: bool,
-}
-
-/// Scans the archive at `disk_path`, reported as `display_path`, member by member, in memory.
-pub fn scan_archive(
+/// Walks the archive at `disk_path`, reported as `display_path`, handing every regular member
+/// (nested archives expanded) to `sink` in archive order. Returns the problems met and whether
+/// the file was not an archive after all and was handed to `sink` whole, as a plain file.
+pub fn expand(
     display_path: &str,
     disk_path: &Path,
     kind: ArchiveKind,
-    rules: &RuleSet,
-    limits: &Limits,
-    archive_limits: &ArchiveLimits,
-) -> ArchiveOutcome {
-    // `--max-file-size` caps members too.
-    let archive_limits = &ArchiveLimits {
-        max_member_bytes: archive_limits.max_member_bytes.min(limits.max_file_bytes),
-        ..archive_limits.clone()
-    };
-    let mut outcome = ArchiveOutcome::default();
-    let mut batch: Vec<SourceFile> = Vec::new();
-    let mut batch_bytes = 0usize;
-    let flush = |batch: &mut Vec<SourceFile>, outcome: &mut ArchiveOutcome| {
-        let results: Vec<_> = batch
-            .par_iter()
-            .map(|f| scan_source(f, rules, limits))
-            .collect();
-        outcome.files += batch.len();
-        for (findings, problems) in results {
-            outcome.findings.extend(findings);
-            outcome.problems.extend(problems);
-        }
-        batch.clear();
-    };
-    let problems = {
-        let mut sink = |file: SourceFile| {
-            batch_bytes += file.bytes.len();
-            batch.push(file);
-            if batch.len() >= BATCH_FILES || batch_bytes >= BATCH_BYTES {
-                flush(&mut batch, &mut outcome);
-                batch_bytes = 0;
-            }
-        };
-        let mut walker = Walker::new(archive_limits, None, &mut sink);
-        let plain = walker.top_level(display_path, disk_path, kind);
-        (walker.problems, plain)
-    };
-    let (problems, plain) = problems;
-    outcome.scanned_as_plain_file = plain;
-    flush(&mut batch, &mut outcome);
-    outcome.problems.extend(problems);
-    outcome
+    limits: &ArchiveLimits,
+    sink: &mut dyn FnMut(SourceFile),
+) -> (Vec<FileProblem>, bool) {
+    let mut walker = Walker::new(limits, None, sink);
+    let plain = walker.top_level(display_path, disk_path, kind);
+    (walker.problems, plain)
 }
 
 /// The bytes of one member, found again by its display path inside the archive at
@@ -263,8 +211,8 @@ pub fn reread(display: &str, roots: &[PathBuf], limits: &ArchiveLimits) -> Optio
         match inner {
             None => {
                 // The scan's safe reader: a FIFO or symlink found there now is not opened.
-                if let Ok(crate::scan::ReadOutcome::Bytes(b)) =
-                    crate::scan::read_regular_file(&candidate, u64::MAX)
+                if let Ok(crate::input::read::ReadOutcome::Bytes(b)) =
+                    crate::input::read::read_regular_file(&candidate, u64::MAX)
                 {
                     return Some(Arc::new(b));
                 }

@@ -38,11 +38,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::engine::Layer;
+use crate::finding::{FileProblem, Finding, Location, Related};
 use crate::fold::Limits;
-use crate::manifest::hex;
-use crate::report::finding::{FileProblem, Finding, Location, Related};
+use crate::input::source::Position;
 use crate::rules::{RuleSet, Severity};
-use crate::source::Position;
+use crate::scan::manifest::hex;
 
 /// Default bound on the cache's size on disk.
 pub const DEFAULT_MAX_BYTES: u64 = 256 << 20;
@@ -363,8 +363,8 @@ impl Cache {
 
     fn read(&self, key: &Key) -> Option<Entry> {
         let path = self.path_of(key);
-        let bytes = match crate::scan::read_regular_file(&path, MAX_ENTRY_BYTES) {
-            Ok(crate::scan::ReadOutcome::Bytes(b)) => b,
+        let bytes = match crate::input::read::read_regular_file(&path, MAX_ENTRY_BYTES) {
+            Ok(crate::input::read::ReadOutcome::Bytes(b)) => b,
             _ => return None,
         };
         let entry: Entry = serde_json::from_slice(&bytes).ok()?;
@@ -524,8 +524,8 @@ fn clean_path(dir: &Path, fingerprint: &[u8; 32]) -> PathBuf {
 /// or not a whole number of keys.
 fn read_keys(path: &Path) -> Option<Vec<Key>> {
     let max = (MAX_CLEAN_KEYS * 32) as u64;
-    let bytes = match crate::scan::read_regular_file(path, max) {
-        Ok(crate::scan::ReadOutcome::Bytes(b)) => b,
+    let bytes = match crate::input::read::read_regular_file(path, max) {
+        Ok(crate::input::read::ReadOutcome::Bytes(b)) => b,
         _ => return None,
     };
     if bytes.len() % 32 != 0 {

@@ -29,7 +29,7 @@ impl FileRole for RuleFile {
 /// A file that cannot be used, with the position of the problem.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("invalid {} {}: {}", R::NAME, .path, .message)]
-#[diagnostic(code(skimlint::invalid_file))]
+#[diagnostic(code(skimlint::input::invalid_file))]
 pub struct InvalidFile<R: FileRole> {
     pub path: String,
     pub message: String,

@@ -1,11 +1,25 @@
-//! The finding model every output format renders.
+//! The finding model every stage after the engine shares: `Finding` (built by one
+//! constructor), its `Location`s, the decoded `Layer`s it was found under, `FileProblem`, the
+//! report order and the fingerprints.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::engine::Layer;
+use crate::input::source::Position;
 use crate::rules::Severity;
-use crate::source::Position;
+
+/// One decoding step on the way to a finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Layer {
+    /// Decoders applied to the outer literal, innermost first.
+    pub decoders: Vec<String>,
+    /// What the decoded text was scanned as: `javascript`, `php` or `markup`.
+    pub scanned_as: String,
+    /// Where, in the decoded text, the next layer or the finding is (1-based).
+    pub position: Position,
+    /// That line of the decoded text, shortened.
+    pub excerpt: String,
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Location {
@@ -49,6 +63,18 @@ pub struct Finding {
 pub struct FileProblem {
     pub path: String,
     pub message: String,
+}
+
+/// The report order: path, position, rule, message.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (&a.location.path, a.location.start, &a.rule_id, &a.message).cmp(&(
+            &b.location.path,
+            b.location.start,
+            &b.rule_id,
+            &b.message,
+        ))
+    });
 }
 
 /// Assigns fingerprints; `findings` must already be in their final (sorted) order.

@@ -7,16 +7,24 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::archive::{self, ArchiveLimits};
-use crate::batch::{NoProgress, Progress};
-use crate::config::PathFilter;
-use crate::discover::{discover, Candidate};
+pub mod archives;
+pub mod cache;
+pub mod config;
+pub mod manifest;
+pub mod profile;
+pub mod progress;
+
 use crate::engine::{self, reported_hits};
+use crate::finding::{fingerprint_all, sort_findings, FileProblem, Finding, Location, Related};
 use crate::fold::{Budget, Limits};
+use crate::input::archive::{self, ArchiveLimits};
+use crate::input::discover::{discover, Candidate};
+use crate::input::read::{read_regular_file, ReadOutcome};
+use crate::input::source::{LineIndex, SourceFile};
 use crate::prefilter::Scope;
-use crate::report::finding::{fingerprint_all, FileProblem, Finding, Location, Related};
 use crate::rules::RuleSet;
-use crate::source::{LineIndex, SourceFile};
+use crate::scan::config::PathFilter;
+use crate::scan::progress::{NoProgress, Progress};
 use crate::units::{self, classify};
 
 #[derive(Debug, Clone, Default)]
@@ -31,9 +39,9 @@ pub struct ScanOptions {
     /// `--partition K/N`: only files whose display path hashes to K-1 modulo N.
     pub partition: Option<(u64, u64)>,
     /// Known-good manifests (`--known-good`): files matching them are not analysed.
-    pub known_good: Vec<Arc<crate::manifest::Manifest>>,
+    pub known_good: Vec<Arc<crate::scan::manifest::Manifest>>,
     /// The result cache (`None`: `--no-cache`). Files on disk only, not archive members.
-    pub cache: Option<Arc<crate::cache::Cache>>,
+    pub cache: Option<Arc<crate::scan::cache::Cache>>,
 }
 
 /// Stable hash of a display path for `--partition` (64-bit FNV-1a: the same on every platform
@@ -101,7 +109,7 @@ pub fn scan_paths_with_progress(
     }
     // Manifests are anchored on all files, so every partition agrees on where they sit.
     let plan = (!options.known_good.is_empty())
-        .then(|| crate::manifest::plan(&options.known_good, &candidates));
+        .then(|| crate::scan::manifest::plan(&options.known_good, &candidates));
     if let Some((k, n)) = options.partition {
         candidates.retain(|c| partition_hash(&c.display_path) % n == k - 1);
     }
@@ -161,29 +169,17 @@ pub fn finish(result: &mut ScanResult) {
     result.problems.dedup();
 }
 
-/// The report order: path, position, rule, message.
-pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (&a.location.path, a.location.start, &a.rule_id, &a.message).cmp(&(
-            &b.location.path,
-            b.location.start,
-            &b.rule_id,
-            &b.message,
-        ))
-    });
-}
-
 fn scan_candidate(
     c: &Candidate,
     rules: &RuleSet,
     options: &ScanOptions,
-    plan: Option<&crate::manifest::Plan>,
+    plan: Option<&crate::scan::manifest::Plan>,
 ) -> Outcome {
     let role = plan.and_then(|p| p.roles.get(&c.display_path));
     let mut integrity = None;
     if let Some(role) = role {
-        match crate::manifest::check(role, &c.display_path, &c.disk_path) {
-            crate::manifest::Verdict::KnownGood => {
+        match crate::scan::manifest::check(role, &c.display_path, &c.disk_path) {
+            crate::scan::manifest::Verdict::KnownGood => {
                 return Outcome {
                     findings: Vec::new(),
                     problems: Vec::new(),
@@ -193,7 +189,7 @@ fn scan_candidate(
                     known_good: true,
                 }
             }
-            crate::manifest::Verdict::Analyse(f) => integrity = f,
+            crate::scan::manifest::Verdict::Analyse(f) => integrity = f,
         }
     }
     let mut outcome = scan_candidate_inner(c, rules, options);
@@ -217,7 +213,7 @@ fn scan_candidate_inner(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -
     }
     // Archives found in the walk are expanded in memory instead of scanned as plain files.
     if let Some(kind) = archive::kind_of(&c.display_path) {
-        let a = archive::scan_archive(
+        let a = archives::scan_archive(
             &c.display_path,
             &c.disk_path,
             kind,
@@ -269,7 +265,7 @@ fn scan_plain_file(
     len: u64,
     rules: &RuleSet,
     limits: &Limits,
-    cache: Option<&crate::cache::Cache>,
+    cache: Option<&crate::scan::cache::Cache>,
 ) -> (Vec<Finding>, Vec<FileProblem>, bool) {
     let problem = |message: String| FileProblem {
         path: c.display_path.clone(),
@@ -300,7 +296,7 @@ fn scan_plain_file(
         }
         Err(e) => return (Vec::new(), vec![problem(format!("cannot read: {e}"))], true),
     };
-    let directives = crate::suppress::may_have_directives(&bytes);
+    let directives = crate::post::suppress::may_have_directives(&bytes);
     let file = SourceFile {
         display_path: c.display_path.clone(),
         disk_path: c.disk_path.clone(),
@@ -308,58 +304,6 @@ fn scan_plain_file(
     };
     let (findings, problems) = scan_source_cached(&file, rules, limits, cache);
     (findings, problems, directives)
-}
-
-/// What reading a file for scanning gave.
-#[derive(Debug)]
-pub enum ReadOutcome {
-    Bytes(Vec<u8>),
-    /// A FIFO, socket, device, folder or symlink: never opened for reading.
-    NotRegular,
-    /// Over the size limit (the size seen).
-    TooLarge(u64),
-}
-
-/// Reads a regular file of at most `max` bytes, safely on a hostile tree: the file is opened
-/// without following a final symlink and without blocking (a FIFO swapped in after discovery
-/// would otherwise block the open forever), its type and size are checked on the opened
-/// handle, and reading stops at `max + 1` bytes however much the file grows meanwhile.
-pub fn read_regular_file(path: &std::path::Path, max: u64) -> std::io::Result<ReadOutcome> {
-    use std::io::Read;
-    let meta = std::fs::symlink_metadata(path)?;
-    if !meta.is_file() {
-        return Ok(ReadOutcome::NotRegular);
-    }
-    if meta.len() > max {
-        return Ok(ReadOutcome::TooLarge(meta.len()));
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY);
-    }
-    let file = match options.open(path) {
-        Ok(f) => f,
-        // O_NOFOLLOW on a symlink swapped in after discovery.
-        #[cfg(unix)]
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(ReadOutcome::NotRegular),
-        Err(e) => return Err(e),
-    };
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Ok(ReadOutcome::NotRegular);
-    }
-    if meta.len() > max {
-        return Ok(ReadOutcome::TooLarge(meta.len()));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Ok(ReadOutcome::TooLarge(bytes.len() as u64));
-    }
-    Ok(ReadOutcome::Bytes(bytes))
 }
 
 /// Scans one file's bytes. Never panics: a panic inside becomes a problem report for the file.
@@ -376,7 +320,7 @@ pub fn scan_source_cached(
     file: &SourceFile,
     rules: &RuleSet,
     limits: &Limits,
-    cache: Option<&crate::cache::Cache>,
+    cache: Option<&crate::scan::cache::Cache>,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         scan_source_inner(file, rules, limits, cache)
@@ -412,7 +356,7 @@ fn scan_source_inner(
     file: &SourceFile,
     rules: &RuleSet,
     limits: &Limits,
-    cache: Option<&crate::cache::Cache>,
+    cache: Option<&crate::scan::cache::Cache>,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
     // Cached results (see src/cache.rs): hashing is cheaper than the prefilter.
     let key = cache.map(|c| c.key(&file.disk_path, &file.bytes));
@@ -524,36 +468,5 @@ fn engine_short(s: &str) -> String {
         format!("{cut}…")
     } else {
         clean
-    }
-}
-
-#[cfg(all(test, unix))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fifos_symlinks_and_growing_files_are_read_safely() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("pipe.js");
-        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
-        // No writer: a blocking open would never return.
-        assert!(matches!(
-            read_regular_file(&fifo, 100),
-            Ok(ReadOutcome::NotRegular)
-        ));
-        let file = dir.path().join("a.js");
-        std::fs::write(&file, b"0123456789").unwrap();
-        let link = dir.path().join("link.js");
-        std::os::unix::fs::symlink(&file, &link).unwrap();
-        assert!(matches!(
-            read_regular_file(&link, 100),
-            Ok(ReadOutcome::NotRegular)
-        ));
-        assert!(matches!(
-            read_regular_file(&file, 9),
-            Ok(ReadOutcome::TooLarge(10))
-        ));
-        assert!(matches!(read_regular_file(&file, 10), Ok(ReadOutcome::Bytes(b)) if b.len() == 10));
     }
 }

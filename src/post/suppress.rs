@@ -13,11 +13,11 @@ use std::ops::Range;
 use memchr::memmem;
 use rayon::prelude::*;
 
-use crate::report::finding::{fingerprint_all, FileProblem, Finding, Location};
+use crate::finding::{fingerprint_all, sort_findings, FileProblem, Finding, Location};
+use crate::input::source::{utf16_len, LineIndex, Position};
 use crate::rules::schema::RuleFile;
 use crate::rules::{RuleSet, Severity};
-use crate::scan::{sort_findings, ScanResult};
-use crate::source::{utf16_len, LineIndex, Position};
+use crate::scan::ScanResult;
 use crate::units::template::Dialect;
 use crate::units::{classify, FileKind};
 
@@ -60,7 +60,7 @@ pub fn meta_rules() -> Vec<RuleFile> {
         ),
     ]
     .into_iter()
-    .chain(crate::manifest::meta_rules())
+    .chain(crate::scan::manifest::meta_rules())
     .collect()
 }
 
@@ -284,8 +284,8 @@ pub fn apply(result: &mut ScanResult, rules: &RuleSet, max_file_bytes: u64) {
         .par_iter()
         .filter_map(|c| {
             // The scan's safe reader: a FIFO or symlink swapped in since is never opened.
-            let bytes = match crate::scan::read_regular_file(&c.disk_path, max_file_bytes) {
-                Ok(crate::scan::ReadOutcome::Bytes(b)) => b,
+            let bytes = match crate::input::read::read_regular_file(&c.disk_path, max_file_bytes) {
+                Ok(crate::input::read::ReadOutcome::Bytes(b)) => b,
                 _ => return None,
             };
             memmem::find(&bytes, TOKEN)?;

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::fold::Limits;
-use crate::invalid_file::{Configuration, InvalidFile};
+use crate::input::invalid_file::{Configuration, InvalidFile};
 use crate::rules::{RuleSet, Severity};
 
 /// The file name looked for in the scanned folder and its parents.
@@ -221,7 +221,7 @@ pub struct Config {
     severity: Vec<(Spanned<String>, Severity)>,
     limits: RawLimitsResolved,
     /// `profile = "default" | "review"` (the command line's `--profile` wins).
-    pub profile: Option<crate::profile::Profile>,
+    pub profile: Option<crate::scan::profile::Profile>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -330,12 +330,14 @@ impl Config {
             severity.push((id, s));
         }
         let profile = match &raw.profile {
-            Some(p) => Some(crate::profile::Profile::parse(p.get_ref()).ok_or_else(|| {
-                err(
-                    format!("profile `{}` must be `default` or `review`", p.get_ref()),
-                    p.span(),
-                )
-            })?),
+            Some(p) => Some(
+                crate::scan::profile::Profile::parse(p.get_ref()).ok_or_else(|| {
+                    err(
+                        format!("profile `{}` must be `default` or `review`", p.get_ref()),
+                        p.span(),
+                    )
+                })?,
+            ),
             None => None,
         };
         let l = &raw.limits;

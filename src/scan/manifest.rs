@@ -23,12 +23,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::archive::{self, ArchiveLimits};
-use crate::discover::Candidate;
-use crate::report::finding::{FileProblem, Finding, Location};
+use crate::finding::{FileProblem, Finding, Location};
+use crate::input::archive::{self, ArchiveLimits};
+use crate::input::discover::Candidate;
+use crate::input::source::Position;
 use crate::rules::schema::{Precision, RuleFile};
 use crate::rules::Severity;
-use crate::source::Position;
 
 pub const MODIFIED: &str = "integrity/modified-core-file";
 pub const UNEXPECTED: &str = "integrity/unexpected-file";
@@ -437,11 +437,11 @@ pub fn check(role: &Role, display: &str, disk_path: &Path) -> Verdict {
     match role {
         Role::Listed(entries) => {
             let largest = entries.iter().map(|(_, e)| e.size).max().unwrap_or(0);
-            let (size, sha) = match crate::scan::read_regular_file(disk_path, largest) {
-                Ok(crate::scan::ReadOutcome::Bytes(b)) => {
+            let (size, sha) = match crate::input::read::read_regular_file(disk_path, largest) {
+                Ok(crate::input::read::ReadOutcome::Bytes(b)) => {
                     (b.len() as u64, hex(&Sha256::digest(&b)))
                 }
-                Ok(crate::scan::ReadOutcome::TooLarge(_)) => match hash_file(disk_path) {
+                Ok(crate::input::read::ReadOutcome::TooLarge(_)) => match hash_file(disk_path) {
                     Ok(r) => r,
                     Err(_) => return Verdict::Analyse(None),
                 },

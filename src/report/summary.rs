@@ -1,60 +1,10 @@
-//! Reviewing many uploads at once: a progress bar on a terminal and a per-archive summary
-//! table. Both go to stderr, never into the report.
+//! The per-archive summary table (stderr, never in the report).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
-use crate::report::sanitize::terminal;
+use super::sanitize::terminal;
 use crate::rules::Severity;
 use crate::scan::ScanResult;
-
-/// Told about the scan's progress, one discovered path (a file or a whole archive) at a time.
-/// Called from worker threads.
-pub trait Progress: Sync {
-    fn start(&self, _total: usize) {}
-    fn advance(&self, _path: &str) {}
-    fn finish(&self) {}
-}
-
-/// Reports nothing.
-pub struct NoProgress;
-
-impl Progress for NoProgress {}
-
-/// An indicatif progress bar on stderr.
-pub struct TerminalProgress {
-    bar: indicatif::ProgressBar,
-}
-
-impl TerminalProgress {
-    /// A bar on stderr when stderr is a terminal; `None` otherwise (pipes, CI logs, files).
-    pub fn if_terminal() -> Option<Self> {
-        if !std::io::stderr().is_terminal() {
-            return None;
-        }
-        let bar =
-            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-        let style = indicatif::ProgressStyle::with_template(
-            "{spinner} [{bar:30}] {pos}/{len} {elapsed} {wide_msg}",
-        )
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-        bar.set_style(style);
-        Some(TerminalProgress { bar })
-    }
-}
-
-impl Progress for TerminalProgress {
-    fn start(&self, total: usize) {
-        self.bar.set_length(total as u64);
-    }
-    fn advance(&self, path: &str) {
-        self.bar.set_message(terminal(path));
-        self.bar.inc(1);
-    }
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
-}
 
 /// One row of the per-archive summary.
 #[derive(Debug, Clone, PartialEq, Eq)]

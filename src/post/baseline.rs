@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::finding::Finding;
+use crate::finding::Finding;
 use crate::scan::ScanResult;
 
 /// The file format: a JSON document with entries sorted by path, rule and fingerprint.

@@ -1,0 +1,4 @@
+//! Languages and their tree-sitter parsers.
+
+pub mod lang;
+pub mod parse;
