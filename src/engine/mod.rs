@@ -269,7 +269,7 @@ pub(crate) fn scan_text_items(
 /// The text-level predicates of a constraint, applied to a URL.
 fn url_holds(c: &CompiledConstraint, url: &str, allowed_hosts: &[String]) -> bool {
     let b = url.as_bytes();
-    let re_ok = |re: &Option<regex::bytes::Regex>, want: bool| {
+    let re_ok = |re: &Option<crate::rules::lazy_regex::BytesRegex>, want: bool| {
         re.as_ref().is_none_or(|r| r.is_match(b) == want)
     };
     re_ok(&c.regex, true)

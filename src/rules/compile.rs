@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use regex::bytes::Regex;
 use tree_sitter::Query;
 
+use super::lazy_regex::{BytesRegex, NameRegex};
 use super::load::{RuleError, RuleSource};
 use super::schema::{Composite, Constraint, RuleFile, Severity, Target};
 use crate::syntax::lang::Lang;
@@ -16,15 +16,15 @@ use crate::syntax::lang::Lang;
 /// A constraint with its regexes compiled and rule references resolved.
 #[derive(Debug, Default, Clone)]
 pub struct CompiledConstraint {
-    pub regex: Option<Regex>,
-    pub not_regex: Option<Regex>,
+    pub regex: Option<BytesRegex>,
+    pub not_regex: Option<BytesRegex>,
     pub any_of: Option<Vec<String>>,
     pub min_length: Option<usize>,
     pub entropy_above: Option<f64>,
-    pub value_regex: Option<Regex>,
-    pub value_not_regex: Option<Regex>,
-    pub resolves_to: Option<regex::Regex>,
-    pub not_resolves_to: Option<regex::Regex>,
+    pub value_regex: Option<BytesRegex>,
+    pub value_not_regex: Option<BytesRegex>,
+    pub resolves_to: Option<NameRegex>,
+    pub not_resolves_to: Option<NameRegex>,
     pub decoded_by: Option<Vec<String>>,
     pub decoded: Option<bool>,
     pub card_field: Option<bool>,
@@ -63,6 +63,29 @@ pub struct CompiledQuery {
     /// Capture reported as the finding's location; `None`: the widest capture of the match.
     pub report: Option<u32>,
     pub constraints: Vec<(u32, String, CompiledConstraint)>,
+}
+
+impl CompiledConstraint {
+    /// Builds every regex of the constraint now (they are otherwise built on first use, see
+    /// `super::lazy_regex`); the pattern and the reason of the first that cannot be built.
+    pub fn build_regexes(&self) -> Result<(), (String, String)> {
+        let bytes = [
+            &self.regex,
+            &self.not_regex,
+            &self.value_regex,
+            &self.value_not_regex,
+        ];
+        for re in bytes.into_iter().flatten() {
+            re.force().map_err(|e| (re.as_str().to_string(), e))?;
+        }
+        for re in [&self.resolves_to, &self.not_resolves_to]
+            .into_iter()
+            .flatten()
+        {
+            re.force().map_err(|e| (re.as_str().to_string(), e))?;
+        }
+        Ok(())
+    }
 }
 
 /// A rule's query for one language as written, before it is compiled by `super::merge::link`.
@@ -115,6 +138,16 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// Every constraint of the rule with its capture's name: its queries' and its text
+    /// target's.
+    pub fn constraints(&self) -> impl Iterator<Item = (&str, &CompiledConstraint)> {
+        let queries = self
+            .specs
+            .iter()
+            .flat_map(|s| s.constraints.iter().map(|(n, c)| (n.as_str(), c)));
+        queries.chain(self.text_rule.iter().map(|(_, c)| ("text", c)))
+    }
+
     pub fn compile(meta: RuleFile, source: &RuleSource) -> Result<Rule, RuleError> {
         let err = |msg: String, needle: Option<&str>| {
             let span = needle
@@ -317,32 +350,29 @@ fn compile_constraint(
             ));
         }
     }
-    let re = |pattern: &Option<String>| -> Result<Option<Regex>, RuleError> {
+    let re = |pattern: &Option<String>| -> Result<Option<BytesRegex>, RuleError> {
         pattern
             .as_ref()
             .map(|p| {
-                regex::bytes::RegexBuilder::new(p)
-                    .size_limit(1 << 22)
-                    .build()
-                    .map_err(|e| {
-                        RuleError::new(
-                            &source.path,
-                            &source.text,
-                            format!("invalid regex: {e}"),
-                            find(&source.text, p),
-                        )
-                    })
+                BytesRegex::new(p).map_err(|e| {
+                    RuleError::new(
+                        &source.path,
+                        &source.text,
+                        format!("invalid regex: {e}"),
+                        find(&source.text, p),
+                    )
+                })
             })
             .transpose()
     };
-    let names = |list: &Option<Vec<String>>| -> Result<Option<regex::Regex>, RuleError> {
+    let names = |list: &Option<Vec<String>>| -> Result<Option<NameRegex>, RuleError> {
         list.as_ref()
             .map(|names| {
                 let alts: Vec<String> = names
                     .iter()
                     .map(|n| regex::escape(n).replace(r"\*", ".*"))
                     .collect();
-                regex::Regex::new(&format!("^(?:{})$", alts.join("|"))).map_err(|e| {
+                NameRegex::new(&format!("^(?:{})$", alts.join("|"))).map_err(|e| {
                     RuleError::new(
                         &source.path,
                         &source.text,

@@ -111,6 +111,16 @@ pub fn load_builtin_and(extra_dirs: &[PathBuf]) -> Result<RuleSet, RuleError> {
     // errors (the built-in rules are checked by the tests).
     for s in &sources[builtin..] {
         let rule = Rule::compile(parse(s)?, s)?;
+        for (_, c) in rule.constraints() {
+            c.build_regexes().map_err(|(pattern, e)| {
+                RuleError::new(
+                    &s.path,
+                    &s.text,
+                    format!("invalid regex: {e}"),
+                    super::compile::find(&s.text, &pattern),
+                )
+            })?;
+        }
         for spec in &rule.specs {
             super::merge::check_alone(&rule, spec)?;
         }

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod compile;
+pub mod lazy_regex;
 pub mod load;
 pub mod merge;
 pub mod schema;
