@@ -244,9 +244,15 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
     /// Does data from a match of `sources` reach `range`: a match inside it, or a variable
     /// (transitively) assigned from one?
     fn tainted(&mut self, sources: &[usize], sanitizers: &[usize], range: Range<usize>) -> bool {
+        // A sanitizer match that reads a field of a copy of the request (`$a = $_POST;
+        // $a['to']`) does not stop request data.
         let blocked: Vec<Range<usize>> = sanitizers
             .iter()
             .flat_map(|&s| self.marks[s].iter().cloned())
+            .filter(|b| {
+                let node = self.root.descendant_for_byte_range(b.start, b.end);
+                !node.is_some_and(|n| n.byte_range() == *b && self.folder.reads_request_copy(n))
+            })
             .collect();
         let inside_any =
             |r: &Range<usize>| blocked.iter().any(|b| r.start >= b.start && r.end <= b.end);

@@ -53,6 +53,18 @@ pub enum Folder<'a> {
 }
 
 impl<'a> Folder<'a> {
+    /// Is `node` a field read of a copy of a whole request array (`$a = $_POST; … $a['to']`)?
+    /// Such a read is request data however record-like it looks (PHP only).
+    pub fn reads_request_copy(&self, node: Node<'a>) -> bool {
+        let Folder::Php(php) = self else {
+            return false;
+        };
+        node.kind() == "subscript_expression"
+            && node
+                .named_child(0)
+                .is_some_and(|v| v.kind() == "variable_name" && php.request_alias(v).is_some())
+    }
+
     pub fn new(lang: Lang, root: Node<'a>, src: &'a [u8], budget: &'a Budget) -> Self {
         match lang {
             Lang::Javascript => Folder::Js(Box::new(js::JsFolder::new(root, src, budget))),

@@ -41,4 +41,41 @@ impl<'a> PhpFolder<'a> {
         let name = name.rsplit('\\').next().unwrap_or(&name).to_string();
         (!name.is_empty()).then_some(name)
     }
+
+    /// The request array a variable is a copy of: `$a = $_POST` → `$_POST`, `$p =
+    /// array_merge($_GET, $_POST)` → `$_REQUEST` (the variable assigned once, in the file).
+    pub fn request_alias(&self, var: Node<'a>) -> Option<String> {
+        let name = self.var_name(var)?;
+        let value = (*self.vars.get(&name)?)?;
+        let superglobal = |n: Node<'a>| -> Option<String> {
+            let text = self.text(n);
+            let known = [
+                "$_GET",
+                "$_POST",
+                "$_REQUEST",
+                "$_COOKIE",
+                "$_SERVER",
+                "$_FILES",
+            ];
+            (n.kind() == "variable_name" && known.contains(&text)).then(|| text.to_string())
+        };
+        if let Some(s) = superglobal(value) {
+            return Some(s);
+        }
+        // A merge of request arrays only.
+        if value.kind() == "function_call_expression" {
+            let merge = ["array_merge", "array_replace", "array_merge_recursive"];
+            if !merge.contains(&self.callee_name(value)?.as_str()) {
+                return None;
+            }
+            let args = value.child_by_field_name("arguments")?;
+            let mut w = args.walk();
+            let all = args
+                .named_children(&mut w)
+                .map(|a| a.named_child(0).and_then(superglobal))
+                .collect::<Option<Vec<String>>>()?;
+            return (!all.is_empty()).then(|| "$_REQUEST".to_string());
+        }
+        None
+    }
 }
