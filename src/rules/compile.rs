@@ -393,7 +393,7 @@ pub struct RuleSet {
     /// normally one merged query per language (see `super::merge`).
     linked: [std::sync::OnceLock<super::merge::Linked>; 2],
     /// Built on first use (`RuleSet::prefilter`).
-    prefilter: std::sync::OnceLock<crate::prefilter::Prefilter>,
+    prefilter: std::sync::OnceLock<super::prefilter::Prefilter>,
 }
 
 impl RuleSet {
@@ -501,9 +501,9 @@ impl RuleSet {
     }
 
     /// The byte-level prefilter derived from these rules.
-    pub fn prefilter(&self) -> &crate::prefilter::Prefilter {
+    pub fn prefilter(&self) -> &super::prefilter::Prefilter {
         self.prefilter
-            .get_or_init(|| crate::prefilter::Prefilter::new(self))
+            .get_or_init(|| super::prefilter::Prefilter::new(self))
     }
 
     /// The compiled queries of `lang`, compiled on first use (concurrent callers wait).

@@ -8,6 +8,7 @@
 pub mod compile;
 pub mod load;
 pub mod merge;
+pub mod prefilter;
 pub mod schema;
 pub mod vocabulary;
 

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
 
-use crate::rules::{RuleSet, Severity};
+use super::{RuleSet, Severity};
 use crate::units::classify::FileKind;
 
 static DISABLED: AtomicBool = AtomicBool::new(false);
