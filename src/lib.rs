@@ -7,6 +7,7 @@
 //! `report`.
 
 pub mod annotated;
+pub mod decode;
 pub mod engine;
 pub mod finding;
 pub mod fold;

@@ -6,12 +6,13 @@ mod layers;
 mod matching;
 mod predicates;
 
+use std::collections::HashMap;
 use std::ops::{ControlFlow, Range};
 
 use tree_sitter::{QueryCursor, QueryCursorOptions, StreamingIterator};
 
-use crate::fold::{Budget, Folder, LimitHit};
-use crate::rules::{CompiledComposite, CompiledConstraint, RuleSet, Severity, Target};
+use crate::fold::{Budget, Folded, Folder, LimitHit};
+use crate::rules::{CompiledComposite, RuleSet, Severity, Target};
 use crate::syntax::parse::{self, ParseError};
 use crate::units::{FileUnits, ScriptSrc, Unit};
 
@@ -45,7 +46,7 @@ pub fn scan_file(units: &FileUnits, rules: &RuleSet, budget: &Budget) -> FileSca
         if budget.out_of_time() {
             break;
         }
-        scan_unit(unit, rules, budget, 0, &mut scan);
+        scan_unit(unit, rules, budget, 0, None, &mut scan);
     }
     scan_script_srcs(
         &units.script_srcs,
@@ -75,6 +76,7 @@ pub(crate) fn scan_unit(
     rules: &RuleSet,
     budget: &Budget,
     depth: usize,
+    caller_scope: Option<HashMap<String, Folded>>,
     out: &mut FileScan,
 ) {
     let text = unit.text.as_slice();
@@ -101,7 +103,7 @@ pub(crate) fn scan_unit(
         }
     };
     let root = tree.root_node();
-    let folder = Folder::new(unit.lang, root, text, budget);
+    let folder = Folder::in_scope(unit.lang, root, text, budget, caller_scope);
     let mut facts = UnitFacts::new(
         rules.rules.len(),
         &folder,
@@ -204,8 +206,10 @@ pub(crate) fn scan_unit(
                 let url = folder
                     .value_lossy(n)
                     .or_else(|| folder.value_in_context(n).and_then(|v| v.to_text()))?;
+                let decoders = folder.value(n).map(|v| v.decoders).unwrap_or_default();
                 Some(ScriptSrc {
                     url: String::from_utf8_lossy(&url).into_owned(),
+                    decoders,
                     span: n.start_byte().saturating_sub(unit.prefix)
                         ..n.end_byte().saturating_sub(unit.prefix),
                 })
@@ -250,7 +254,10 @@ pub(crate) fn scan_text_items(
         if *t != target {
             continue;
         }
-        for s in items.iter().filter(|s| url_holds(c, &s.url, allowed_hosts)) {
+        for s in items
+            .iter()
+            .filter(|s| predicates::value_holds(c, &predicates::TextItem(s), allowed_hosts))
+        {
             let message = rule
                 .meta
                 .message
@@ -264,24 +271,6 @@ pub(crate) fn scan_text_items(
             });
         }
     }
-}
-
-/// The text-level predicates of a constraint, applied to a URL.
-fn url_holds(c: &CompiledConstraint, url: &str, allowed_hosts: &[String]) -> bool {
-    let b = url.as_bytes();
-    let re_ok = |re: &Option<regex::bytes::Regex>, want: bool| {
-        re.as_ref().is_none_or(|r| r.is_match(b) == want)
-    };
-    re_ok(&c.regex, true)
-        && re_ok(&c.not_regex, false)
-        && re_ok(&c.value_regex, true)
-        && re_ok(&c.value_not_regex, false)
-        && c.any_of.as_ref().is_none_or(|l| l.iter().any(|s| s == url))
-        && c.min_length.is_none_or(|m| b.len() >= m)
-        && c.host.as_ref().is_none_or(|classes| {
-            let class = crate::hosts::classify(url, allowed_hosts);
-            classes.iter().any(|h| h == class.name())
-        })
 }
 
 /// Composite rules: all of `all` and at least `min-any` of `any` matched in the file — within
@@ -466,5 +455,111 @@ mod tests {
             find_window(&[(1, 7), (0, 7), (0, 7), (0, 7)], &c),
             Some(0..4)
         );
+    }
+}
+
+#[cfg(test)]
+mod text_rule_tests {
+    use crate::rules::load::{load_sources, RuleSource};
+    use crate::testing::rule_matches;
+
+    fn text_rule(target: &str, capture: &str, constraint: &str) -> RuleSource {
+        RuleSource {
+            path: "js/t.toml".into(),
+            text: format!(
+                "id = \"js/t\"\nseverity = \"warning\"\nlanguages = [\"{target}\"]\n\
+                 summary = \"s\"\nmessage = \"loads `{{src}}`\"\nhelp = \"h\"\n\
+                 [where.{capture}]\n{constraint}\n"
+            ),
+        }
+    }
+
+    /// Text items (script addresses, directive lines) go through the same evaluator as syntax
+    /// items: `entropy-above` and `decoded` were silently ignored on them before.
+    #[test]
+    fn text_rules_honour_entropy_and_provenance() {
+        let set =
+            load_sources(vec![text_rule("script-src", "src", "entropy-above = 4.5")]).unwrap();
+        let page = |url: &str| format!("<html><script src=\"{url}\"></script></html>");
+        assert!(rule_matches(
+            &set,
+            0,
+            "a.html",
+            &page("https://c.example/Zq9xK2wP7vLm3RtY8sNb.js")
+        ));
+        assert!(!rule_matches(
+            &set,
+            0,
+            "a.html",
+            &page("https://aaaa.example/aaaa.js")
+        ));
+
+        let set = load_sources(vec![text_rule("injected-src", "src", "decoded = true")]).unwrap();
+        let inject = |src: &str| {
+            format!(
+                "var s = document.createElement('script'); s.src = {src}; \
+                 document.head.appendChild(s);"
+            )
+        };
+        // `https://cdn.example.org/x.js` in base64.
+        let hidden = inject("atob('aHR0cHM6Ly9jZG4uZXhhbXBsZS5vcmcveC5qcw==')");
+        assert!(rule_matches(&set, 0, "a.js", &hidden));
+        assert!(!rule_matches(
+            &set,
+            0,
+            "a.js",
+            &inject("'https://cdn.example.org/x.js'")
+        ));
+
+        let set = load_sources(vec![text_rule(
+            "injected-src",
+            "src",
+            "decoded-by = [\"base64\"]",
+        )])
+        .unwrap();
+        assert!(rule_matches(&set, 0, "a.js", &hidden));
+    }
+
+    /// Predicates that need a tree are rule load errors on text rules, at the key.
+    #[test]
+    fn tree_predicates_on_text_rules_are_load_errors() {
+        for (target, capture, constraint, key) in [
+            ("script-src", "src", "inside = [\"js/x\"]", "inside"),
+            ("htaccess", "line", "tainted-by = [\"js/x\"]", "tainted-by"),
+            (
+                "injected-src",
+                "src",
+                "resolves-to = [\"eval\"]",
+                "resolves-to",
+            ),
+        ] {
+            let source = text_rule(target, capture, constraint);
+            let at = source.text.find(&format!("\n{key}")).unwrap() + 1;
+            let err = load_sources(vec![source]).unwrap_err();
+            assert!(
+                err.message
+                    .contains(&format!("`{key}` needs a syntax tree")),
+                "{}",
+                err.message
+            );
+            assert_eq!(
+                err.span.map(|s| (s.offset(), s.len())),
+                Some((at, key.len()))
+            );
+        }
+    }
+
+    /// A `decoded-by` label that no decoder produces is a load error, at the label.
+    #[test]
+    fn unknown_decoder_labels_are_load_errors() {
+        let source = text_rule("script-src", "src", "decoded-by = [\"base64\", \"base46\"]");
+        let at = source.text.find("\"base46\"").unwrap();
+        let err = load_sources(vec![source]).unwrap_err();
+        assert!(
+            err.message.contains("unknown decoder `base46`"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.span.map(|s| (s.offset(), s.len())), Some((at, 8)));
     }
 }
