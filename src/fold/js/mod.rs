@@ -279,3 +279,6 @@ impl<'a> JsFolder<'a> {
     }
 }
 
+
+#[cfg(test)]
+mod tests;
