@@ -279,6 +279,5 @@ impl<'a> JsFolder<'a> {
     }
 }
 
-
 #[cfg(test)]
 mod tests;
