@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use skimlint::prefilter::Scope;
+use skimlint::rules::prefilter::Scope;
 use skimlint::units::classify::{self, FileKind};
 
 fn main() {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use skimlint::prefilter::Scope;
+use skimlint::rules::prefilter::Scope;
 use skimlint::units::classify::{self, FileKind};
 
 fn main() {

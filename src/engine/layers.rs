@@ -9,13 +9,8 @@ use crate::fold::{Budget, Folder, LimitHit, PayloadCandidate, Sink};
 use crate::input::source::LineIndex;
 use crate::rules::RuleSet;
 use crate::syntax::lang::Lang;
+use crate::units::classify::{mostly_text, sniff_payload, PayloadKind};
 use crate::units::{markup, FileUnits, Unit, UnitOrigin};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PayloadKind {
-    Code(Lang),
-    Markup,
-}
 
 pub(super) fn scan_payloads(
     folder: &Folder,
@@ -57,7 +52,7 @@ pub(super) fn scan_payloads(
         let decompressed = value
             .decoders
             .iter()
-            .any(|d| matches!(*d, "gzinflate" | "gzuncompress" | "gzdecode"));
+            .any(|d| crate::decode::decompresses(d));
         let cost = match kind {
             PayloadKind::Code(Lang::Php) if decompressed && thin_wrapper(bytes) => 1,
             _ => QUARTERS,
@@ -79,12 +74,8 @@ pub(super) fn scan_payloads(
             _ => None,
         };
         for u in &nested_units.units {
-            match scope.clone() {
-                Some(s) if u.lang == Lang::Php => crate::fold::php::with_caller_scope(s, || {
-                    scan_unit(u, rules, budget, depth + cost, &mut inner)
-                }),
-                _ => scan_unit(u, rules, budget, depth + cost, &mut inner),
-            }
+            let scope = scope.clone().filter(|_| u.lang == Lang::Php);
+            scan_unit(u, rules, budget, depth + cost, scope, &mut inner);
         }
         super::scan_script_srcs(
             &nested_units.script_srcs,
@@ -224,68 +215,6 @@ fn payload_kind_of(sink: Sink, bytes: &[u8]) -> Option<PayloadKind> {
         Sink::JsCode => PayloadKind::Code(Lang::Javascript),
         Sink::Markup => PayloadKind::Markup,
     })
-}
-
-/// Decides whether decoded bytes are code or markup worth scanning, and which, when no sink
-/// says so (a decoded value that is stored, compared or printed).
-fn sniff_payload(bytes: &[u8], parent: Lang) -> Option<PayloadKind> {
-    if bytes.len() < 6 || !mostly_text(bytes) {
-        return None;
-    }
-    let lower = bytes.to_ascii_lowercase();
-    let has = |n: &[u8]| crate::units::classify::memfind(&lower, n);
-    if has(b"<?php") || has(b"<?=") {
-        return Some(PayloadKind::Code(Lang::Php));
-    }
-    if has(b"<script") || has(b"<iframe") || has(b"<form") || has(b"<input") || has(b"<img") {
-        return Some(PayloadKind::Markup);
-    }
-    let code_like = (has(b"(") && has(b")")) || has(b"=");
-    if !code_like {
-        return None;
-    }
-    let php_like = regex_php().is_match(bytes);
-    let js_like = has(b"function")
-        || has(b"document.")
-        || has(b"window.")
-        || has(b"var ")
-        || has(b"=>")
-        || has(b"eval(");
-    match parent {
-        Lang::Php if php_like || !js_like => Some(PayloadKind::Code(Lang::Php)),
-        Lang::Php => Some(PayloadKind::Code(Lang::Javascript)),
-        Lang::Javascript if js_like || !php_like => Some(PayloadKind::Code(Lang::Javascript)),
-        Lang::Javascript => Some(PayloadKind::Code(Lang::Php)),
-    }
-}
-
-fn regex_php() -> &'static regex::bytes::Regex {
-    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| regex::bytes::Regex::new(r"\$[A-Za-z_]\w*\s*(?:=|\(|\[|->|;)|\b(?:eval|assert|system|exec|passthru|base64_decode)\s*\(").unwrap())
-}
-
-/// At least 90% printable ASCII, whitespace or valid UTF-8 text.
-fn mostly_text(bytes: &[u8]) -> bool {
-    let sample = &bytes[..bytes.len().min(4096)];
-    let printable = sample
-        .iter()
-        .filter(|&&c| (0x20..0x7f).contains(&c) || matches!(c, b'\n' | b'\r' | b'\t') || c >= 0x80)
-        .count();
-    printable * 10 >= sample.len() * 9 && std::str::from_utf8(sample).is_ok_or_truncated()
-}
-
-trait Utf8Ok {
-    fn is_ok_or_truncated(&self) -> bool;
-}
-
-impl Utf8Ok for Result<&str, std::str::Utf8Error> {
-    /// Valid UTF-8, or invalid only because the sample cut a character in two.
-    fn is_ok_or_truncated(&self) -> bool {
-        match self {
-            Ok(_) => true,
-            Err(e) => e.error_len().is_none(),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -6,12 +6,13 @@ mod layers;
 mod matching;
 mod predicates;
 
+use std::collections::HashMap;
 use std::ops::{ControlFlow, Range};
 
 use tree_sitter::{QueryCursor, QueryCursorOptions, StreamingIterator};
 
-use crate::fold::{Budget, Folder, LimitHit};
-use crate::rules::{CompiledComposite, CompiledConstraint, RuleSet, Severity, Target};
+use crate::fold::{Budget, Folded, Folder, LimitHit};
+use crate::rules::{CompiledComposite, RuleSet, Severity, Target};
 use crate::syntax::parse::{self, ParseError};
 use crate::units::{FileUnits, ScriptSrc, Unit};
 
@@ -45,7 +46,7 @@ pub fn scan_file(units: &FileUnits, rules: &RuleSet, budget: &Budget) -> FileSca
         if budget.out_of_time() {
             break;
         }
-        scan_unit(unit, rules, budget, 0, &mut scan);
+        scan_unit(unit, rules, budget, 0, None, &mut scan);
     }
     scan_script_srcs(
         &units.script_srcs,
@@ -75,6 +76,7 @@ pub(crate) fn scan_unit(
     rules: &RuleSet,
     budget: &Budget,
     depth: usize,
+    caller_scope: Option<HashMap<String, Folded>>,
     out: &mut FileScan,
 ) {
     let text = unit.text.as_slice();
@@ -101,7 +103,7 @@ pub(crate) fn scan_unit(
         }
     };
     let root = tree.root_node();
-    let folder = Folder::new(unit.lang, root, text, budget);
+    let folder = Folder::in_scope(unit.lang, root, text, budget, caller_scope);
     let mut facts = UnitFacts::new(
         rules.rules.len(),
         &folder,
@@ -204,8 +206,10 @@ pub(crate) fn scan_unit(
                 let url = folder
                     .value_lossy(n)
                     .or_else(|| folder.value_in_context(n).and_then(|v| v.to_text()))?;
+                let decoders = folder.value(n).map(|v| v.decoders).unwrap_or_default();
                 Some(ScriptSrc {
                     url: String::from_utf8_lossy(&url).into_owned(),
+                    decoders,
                     span: n.start_byte().saturating_sub(unit.prefix)
                         ..n.end_byte().saturating_sub(unit.prefix),
                 })
@@ -250,7 +254,10 @@ pub(crate) fn scan_text_items(
         if *t != target {
             continue;
         }
-        for s in items.iter().filter(|s| url_holds(c, &s.url, allowed_hosts)) {
+        for s in items
+            .iter()
+            .filter(|s| predicates::value_holds(c, &predicates::TextItem(s), allowed_hosts))
+        {
             let message = rule
                 .meta
                 .message
@@ -264,24 +271,6 @@ pub(crate) fn scan_text_items(
             });
         }
     }
-}
-
-/// The text-level predicates of a constraint, applied to a URL.
-fn url_holds(c: &CompiledConstraint, url: &str, allowed_hosts: &[String]) -> bool {
-    let b = url.as_bytes();
-    let re_ok = |re: &Option<crate::rules::lazy_regex::BytesRegex>, want: bool| {
-        re.as_ref().is_none_or(|r| r.is_match(b) == want)
-    };
-    re_ok(&c.regex, true)
-        && re_ok(&c.not_regex, false)
-        && re_ok(&c.value_regex, true)
-        && re_ok(&c.value_not_regex, false)
-        && c.any_of.as_ref().is_none_or(|l| l.iter().any(|s| s == url))
-        && c.min_length.is_none_or(|m| b.len() >= m)
-        && c.host.as_ref().is_none_or(|classes| {
-            let class = crate::hosts::classify(url, allowed_hosts);
-            classes.iter().any(|h| h == class.name())
-        })
 }
 
 /// Composite rules: all of `all` and at least `min-any` of `any` matched in the file — within

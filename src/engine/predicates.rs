@@ -9,11 +9,178 @@ use tree_sitter::Node;
 use super::matching::MatchView;
 
 use super::flow::FlowIndex;
-use crate::fold::{decoders, Folded, Folder};
+use crate::decode::bytes as decoders;
+use crate::fold::{Folded, Folder, Value};
 use crate::rules::compile::{CompiledConstraint, CompiledQuery, Rule};
 use crate::rules::vocabulary;
 use crate::syntax::lang::Lang;
+use crate::units::ScriptSrc;
 
+/// What the value constraints of a rule see of the item they judge: a syntax node (through the
+/// folder) or a text item (a `script-src`/`injected-src` address, an `htaccess` line).
+pub(crate) trait Item {
+    /// The item's source text.
+    fn text(&self) -> &[u8];
+    /// Its folded value and provenance, when known.
+    fn value(&self) -> Option<Folded>;
+    /// Its value with unknown parts as NUL bytes (`$root . "/x.php"`).
+    fn value_lossy(&self) -> Option<Vec<u8>>;
+    /// The canonical name it resolves to as a callee.
+    fn callee(&self) -> Option<String>;
+}
+
+/// A syntax node of a unit.
+struct NodeItem<'f, 'a> {
+    folder: &'f Folder<'a>,
+    node: Node<'a>,
+    text: &'a [u8],
+}
+
+impl Item for NodeItem<'_, '_> {
+    fn text(&self) -> &[u8] {
+        self.text
+    }
+    fn value(&self) -> Option<Folded> {
+        self.folder.value(self.node)
+    }
+    fn value_lossy(&self) -> Option<Vec<u8>> {
+        self.folder.value_lossy(self.node)
+    }
+    fn callee(&self) -> Option<String> {
+        self.folder.callee(self.node)
+    }
+}
+
+/// A text item: its text is its value (with the decoders an injected address went through).
+pub(crate) struct TextItem<'s>(pub &'s ScriptSrc);
+
+impl Item for TextItem<'_> {
+    fn text(&self) -> &[u8] {
+        self.0.url.as_bytes()
+    }
+    fn value(&self) -> Option<Folded> {
+        Some(Folded {
+            value: Value::Str(self.0.url.as_bytes().to_vec()),
+            decoders: self.0.decoders.clone(),
+        })
+    }
+    fn value_lossy(&self) -> Option<Vec<u8>> {
+        Some(self.0.url.as_bytes().to_vec())
+    }
+    fn callee(&self) -> Option<String> {
+        None
+    }
+}
+
+/// The ONE evaluator of a constraint's predicates on an item's text and value, for syntax
+/// items and text items alike. The predicates about other rules' matches and data flow
+/// (`contains`, `inside`, `tainted-by`…) need a tree: [`UnitFacts`] checks them after this,
+/// and rule loading rejects them (and `resolves-to`) on text rules.
+pub(crate) fn value_holds(
+    c: &CompiledConstraint,
+    item: &impl Item,
+    allowed_hosts: &[String],
+) -> bool {
+    let text = item.text();
+    if let Some(re) = &c.regex {
+        if !re.is_match(text) {
+            return false;
+        }
+    }
+    if let Some(re) = &c.not_regex {
+        if re.is_match(text) {
+            return false;
+        }
+    }
+    if let Some(list) = &c.any_of {
+        if !list.iter().any(|s| s.as_bytes() == text) {
+            return false;
+        }
+    }
+    if let Some(min) = c.min_length {
+        if text.len() < min {
+            return false;
+        }
+    }
+    let needs_value = c.host.is_some()
+        || c.value_regex.is_some()
+        || c.value_not_regex.is_some()
+        || c.decoded_by.is_some()
+        || c.decoded.is_some()
+        || c.card_field.is_some()
+        || c.entropy_above.is_some();
+    let value: Option<Folded> = if needs_value { item.value() } else { None };
+    let value_text = value.as_ref().and_then(Folded::to_text);
+    if let Some(min) = c.entropy_above {
+        let t = value_text.as_deref().unwrap_or(text);
+        if decoders::entropy(t) <= min {
+            return false;
+        }
+    }
+    if let Some(re) = &c.value_regex {
+        let lossy;
+        let v = match &value_text {
+            Some(v) => Some(v.as_slice()),
+            None => {
+                lossy = item.value_lossy();
+                lossy.as_deref()
+            }
+        };
+        if !v.is_some_and(|v| re.is_match(v)) {
+            return false;
+        }
+    }
+    if let Some(re) = &c.value_not_regex {
+        if value_text.as_ref().is_some_and(|v| re.is_match(v)) {
+            return false;
+        }
+    }
+    if let Some(list) = &c.decoded_by {
+        let ok = value
+            .as_ref()
+            .is_some_and(|v| v.decoders.iter().any(|d| list.iter().any(|l| l == d)));
+        if !ok {
+            return false;
+        }
+    }
+    if let Some(want) = c.decoded {
+        let has = value.as_ref().is_some_and(|v| !v.decoders.is_empty());
+        if has != want {
+            return false;
+        }
+    }
+    if let Some(want) = c.card_field {
+        let re = vocabulary::card_field();
+        let has = value_text.as_deref().is_some_and(|v| re.is_match(v)) || re.is_match(text);
+        if has != want {
+            return false;
+        }
+    }
+    if let Some(classes) = &c.host {
+        let url = value_text.clone().or_else(|| item.value_lossy());
+        let class = crate::hosts::classify(
+            &String::from_utf8_lossy(url.as_deref().unwrap_or(text)),
+            allowed_hosts,
+        );
+        if !classes.iter().any(|c| c == class.name()) {
+            return false;
+        }
+    }
+    if c.resolves_to.is_some() || c.not_resolves_to.is_some() {
+        let name = item.callee().unwrap_or_default();
+        if let Some(re) = &c.resolves_to {
+            if !re.is_match(&name) {
+                return false;
+            }
+        }
+        if let Some(re) = &c.not_resolves_to {
+            if re.is_match(&name) {
+                return false;
+            }
+        }
+    }
+    true
+}
 /// Places (span, description) that explain a finding: a data-flow trace, source first.
 pub type Trace = Vec<(Range<usize>, String)>;
 
@@ -108,108 +275,16 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         &self.text[n.byte_range()]
     }
 
+    /// Does constraint `c` hold on node `n`: its value constraints (see [`value_holds`]),
+    /// then those about other rules' matches and data flow, which need the tree.
     fn holds(&mut self, c: &CompiledConstraint, n: Node<'a>) -> bool {
-        let text = self.node_text(n);
-        if let Some(re) = &c.regex {
-            if !re.is_match(text) {
-                return false;
-            }
-        }
-        if let Some(re) = &c.not_regex {
-            if re.is_match(text) {
-                return false;
-            }
-        }
-        if let Some(list) = &c.any_of {
-            if !list.iter().any(|s| s.as_bytes() == text) {
-                return false;
-            }
-        }
-        if let Some(min) = c.min_length {
-            if text.len() < min {
-                return false;
-            }
-        }
-        let needs_value = c.host.is_some()
-            || c.value_regex.is_some()
-            || c.value_not_regex.is_some()
-            || c.decoded_by.is_some()
-            || c.decoded.is_some()
-            || c.card_field.is_some()
-            || c.entropy_above.is_some();
-        let value: Option<Folded> = if needs_value {
-            self.folder.value(n)
-        } else {
-            None
+        let item = NodeItem {
+            folder: self.folder,
+            node: n,
+            text: self.node_text(n),
         };
-        let value_text = value.as_ref().and_then(Folded::to_text);
-        if let Some(min) = c.entropy_above {
-            let t = value_text.as_deref().unwrap_or(text);
-            if decoders::entropy(t) <= min {
-                return false;
-            }
-        }
-        if let Some(re) = &c.value_regex {
-            let lossy;
-            let v = match &value_text {
-                Some(v) => Some(v.as_slice()),
-                None => {
-                    lossy = self.folder.value_lossy(n);
-                    lossy.as_deref()
-                }
-            };
-            if !v.is_some_and(|v| re.is_match(v)) {
-                return false;
-            }
-        }
-        if let Some(re) = &c.value_not_regex {
-            if value_text.as_ref().is_some_and(|v| re.is_match(v)) {
-                return false;
-            }
-        }
-        if let Some(list) = &c.decoded_by {
-            let ok = value
-                .as_ref()
-                .is_some_and(|v| v.decoders.iter().any(|d| list.iter().any(|l| l == d)));
-            if !ok {
-                return false;
-            }
-        }
-        if let Some(want) = c.decoded {
-            let has = value.as_ref().is_some_and(|v| !v.decoders.is_empty());
-            if has != want {
-                return false;
-            }
-        }
-        if let Some(want) = c.card_field {
-            let re = vocabulary::card_field();
-            let has = value_text.as_deref().is_some_and(|v| re.is_match(v)) || re.is_match(text);
-            if has != want {
-                return false;
-            }
-        }
-        if let Some(classes) = &c.host {
-            let url = value_text.clone().or_else(|| self.folder.value_lossy(n));
-            let class = crate::hosts::classify(
-                &String::from_utf8_lossy(url.as_deref().unwrap_or(text)),
-                self.allowed_hosts,
-            );
-            if !classes.iter().any(|c| c == class.name()) {
-                return false;
-            }
-        }
-        if c.resolves_to.is_some() || c.not_resolves_to.is_some() {
-            let name = self.folder.callee(n).unwrap_or_default();
-            if let Some(re) = &c.resolves_to {
-                if !re.is_match(&name) {
-                    return false;
-                }
-            }
-            if let Some(re) = &c.not_resolves_to {
-                if re.is_match(&name) {
-                    return false;
-                }
-            }
+        if !value_holds(c, &item, self.allowed_hosts) {
+            return false;
         }
         let range = n.byte_range();
         let within = |r: &Range<usize>| r.start >= range.start && r.end <= range.end;

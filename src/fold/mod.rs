@@ -4,9 +4,9 @@
 //! decoders, constant bindings, small pure helper functions) under a step budget.
 
 pub mod budget;
-pub mod decoders;
 pub mod js;
 pub mod php;
+mod shared;
 pub mod value;
 pub mod walk;
 
@@ -69,6 +69,23 @@ impl<'a> Folder<'a> {
         match lang {
             Lang::Javascript => Folder::Js(Box::new(js::JsFolder::new(root, src, budget))),
             Lang::Php => Folder::Php(Box::new(php::PhpFolder::new(root, src, budget))),
+        }
+    }
+
+    /// A folder for code run by `eval` with the caller's variables (PHP only; see
+    /// `PhpFolder::in_scope`).
+    pub fn in_scope(
+        lang: Lang,
+        root: Node<'a>,
+        src: &'a [u8],
+        budget: &'a Budget,
+        caller_scope: Option<std::collections::HashMap<String, Folded>>,
+    ) -> Self {
+        match (lang, caller_scope) {
+            (Lang::Php, Some(scope)) => {
+                Folder::Php(Box::new(php::PhpFolder::in_scope(root, src, budget, scope)))
+            }
+            _ => Folder::new(lang, root, src, budget),
         }
     }
 

@@ -203,6 +203,33 @@ impl Rule {
                         Some("[where"),
                     ));
                 }
+                // A text item has no tree: predicates about other rules' matches, data flow
+                // or callee names cannot hold on it.
+                let tree_only = [
+                    ("contains", c.contains.is_some()),
+                    ("not-contains", c.not_contains.is_some()),
+                    ("is", c.is.is_some()),
+                    ("inside", c.inside.is_some()),
+                    ("not-inside", c.not_inside.is_some()),
+                    ("tainted-by", c.tainted_by.is_some()),
+                    ("sanitized-by", c.sanitized_by.is_some()),
+                    ("resolves-to", c.resolves_to.is_some()),
+                    ("not-resolves-to", c.not_resolves_to.is_some()),
+                ];
+                if let Some((key, _)) = tree_only.iter().find(|(_, given)| *given) {
+                    let at = format!("\n{key} ");
+                    let span = source
+                        .text
+                        .find(&at)
+                        .map(|s| s + 1..s + 1 + key.len())
+                        .or_else(|| find(&source.text, key));
+                    return Err(RuleError::new(
+                        &source.path,
+                        &source.text,
+                        format!("`{key}` needs a syntax tree; this rule's `{capture}` is text"),
+                        span,
+                    ));
+                }
                 let compiled = compile_constraint(c, source)?;
                 return Ok(Rule {
                     meta,
@@ -350,6 +377,20 @@ fn compile_constraint(
             ));
         }
     }
+    let known = crate::decode::labels();
+    for l in c.decoded_by.iter().flatten() {
+        if !known.contains(&l.as_str()) {
+            return Err(RuleError::new(
+                &source.path,
+                &source.text,
+                format!(
+                    "unknown decoder `{l}` in `decoded-by` (expected one of {})",
+                    known.join(", ")
+                ),
+                find(&source.text, &format!("\"{l}\"")).or_else(|| find(&source.text, l)),
+            ));
+        }
+    }
     let re = |pattern: &Option<String>| -> Result<Option<BytesRegex>, RuleError> {
         pattern
             .as_ref()
@@ -423,7 +464,7 @@ pub struct RuleSet {
     /// normally one merged query per language (see `super::merge`).
     linked: [std::sync::OnceLock<super::merge::Linked>; 2],
     /// Built on first use (`RuleSet::prefilter`).
-    prefilter: std::sync::OnceLock<crate::prefilter::Prefilter>,
+    prefilter: std::sync::OnceLock<super::prefilter::Prefilter>,
 }
 
 impl RuleSet {
@@ -531,9 +572,9 @@ impl RuleSet {
     }
 
     /// The byte-level prefilter derived from these rules.
-    pub fn prefilter(&self) -> &crate::prefilter::Prefilter {
+    pub fn prefilter(&self) -> &super::prefilter::Prefilter {
         self.prefilter
-            .get_or_init(|| crate::prefilter::Prefilter::new(self))
+            .get_or_init(|| super::prefilter::Prefilter::new(self))
     }
 
     /// The compiled queries of `lang`, compiled on first use (concurrent callers wait).

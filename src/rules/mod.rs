@@ -9,6 +9,7 @@ pub mod compile;
 pub mod lazy_regex;
 pub mod load;
 pub mod merge;
+pub mod prefilter;
 pub mod schema;
 pub mod vocabulary;
 

@@ -152,7 +152,7 @@ pub fn fingerprint(rules: &RuleSet, limits: &Limits) -> [u8; 32] {
         h.update(r.source_text.as_bytes());
     }
     h.update(format!("\0limits {limits:?}").as_bytes());
-    h.update(format!("\0prefilter {}", crate::prefilter::enabled()).as_bytes());
+    h.update(format!("\0prefilter {}", crate::rules::prefilter::enabled()).as_bytes());
     let per_rule = std::env::var("SKIMLINT_PER_RULE_QUERIES").unwrap_or_default();
     h.update(format!("\0per-rule {per_rule}").as_bytes());
     h.finalize().into()

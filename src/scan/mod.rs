@@ -21,7 +21,7 @@ use crate::input::archive::{self, ArchiveLimits};
 use crate::input::discover::{discover, Candidate};
 use crate::input::read::{read_regular_file, ReadOutcome};
 use crate::input::source::{LineIndex, SourceFile};
-use crate::prefilter::Scope;
+use crate::rules::prefilter::Scope;
 use crate::rules::RuleSet;
 use crate::scan::config::PathFilter;
 use crate::scan::progress::{NoProgress, Progress};
@@ -382,7 +382,7 @@ fn analyse(
     if kind == classify::FileKind::Skip {
         return (Vec::new(), Vec::new());
     }
-    if crate::prefilter::enabled()
+    if crate::rules::prefilter::enabled()
         && !rules
             .prefilter()
             .may_match(&file.bytes, Scope::of(kind, &file.bytes))

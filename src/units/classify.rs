@@ -1,6 +1,12 @@
 //! Decide what a file is: by extension first, by content when the extension says nothing.
+//!
+//! This module is the one owner of "is this code?": files by name and content ([`classify`],
+//! [`sniff`]), decoded bytes by content ([`sniff_payload`], for the layer scan) and PHP string
+//! literals that hold code ([`php_string_holds_code`], for the PHP folder's payload candidates).
 
 use std::path::Path;
+
+use crate::syntax::lang::Lang;
 
 use super::template::Dialect;
 
@@ -275,6 +281,88 @@ pub fn looks_binary(bytes: &[u8]) -> bool {
 
 pub fn memfind(hay: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(hay, needle).is_some()
+}
+
+/// What decoded bytes hold, when they are worth scanning as a nested layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadKind {
+    Code(Lang),
+    Markup,
+}
+
+/// Decides whether decoded bytes are code or markup worth scanning, and which, when no sink
+/// says so (a decoded value that is stored, compared or printed).
+pub fn sniff_payload(bytes: &[u8], parent: Lang) -> Option<PayloadKind> {
+    if bytes.len() < 6 || !mostly_text(bytes) {
+        return None;
+    }
+    let lower = bytes.to_ascii_lowercase();
+    let has = |n: &[u8]| memfind(&lower, n);
+    if has(b"<?php") || has(b"<?=") {
+        return Some(PayloadKind::Code(Lang::Php));
+    }
+    if has(b"<script") || has(b"<iframe") || has(b"<form") || has(b"<input") || has(b"<img") {
+        return Some(PayloadKind::Markup);
+    }
+    let code_like = (has(b"(") && has(b")")) || has(b"=");
+    if !code_like {
+        return None;
+    }
+    let php_like = regex_php().is_match(bytes);
+    let js_like = has(b"function")
+        || has(b"document.")
+        || has(b"window.")
+        || has(b"var ")
+        || has(b"=>")
+        || has(b"eval(");
+    match parent {
+        Lang::Php if php_like || !js_like => Some(PayloadKind::Code(Lang::Php)),
+        Lang::Php => Some(PayloadKind::Code(Lang::Javascript)),
+        Lang::Javascript if js_like || !php_like => Some(PayloadKind::Code(Lang::Javascript)),
+        Lang::Javascript => Some(PayloadKind::Code(Lang::Php)),
+    }
+}
+
+fn regex_php() -> &'static regex::bytes::Regex {
+    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::bytes::Regex::new(r"\$[A-Za-z_]\w*\s*(?:=|\(|\[|->|;)|\b(?:eval|assert|system|exec|passthru|base64_decode)\s*\(").unwrap())
+}
+
+/// At least 90% printable ASCII, whitespace or valid UTF-8 text.
+pub fn mostly_text(bytes: &[u8]) -> bool {
+    let sample = &bytes[..bytes.len().min(4096)];
+    let printable = sample
+        .iter()
+        .filter(|&&c| (0x20..0x7f).contains(&c) || matches!(c, b'\n' | b'\r' | b'\t') || c >= 0x80)
+        .count();
+    printable * 10 >= sample.len() * 9 && std::str::from_utf8(sample).is_ok_or_truncated()
+}
+
+trait Utf8Ok {
+    fn is_ok_or_truncated(&self) -> bool;
+}
+
+impl Utf8Ok for Result<&str, std::str::Utf8Error> {
+    /// Valid UTF-8, or invalid only because the sample cut a character in two.
+    fn is_ok_or_truncated(&self) -> bool {
+        match self {
+            Ok(_) => true,
+            Err(e) => e.error_len().is_none(),
+        }
+    }
+}
+
+/// Does a PHP string literal (lower-cased) hold markup with scripts or PHP code: what an
+/// injector splices into core files, scanned as what it holds.
+pub fn php_string_holds_code(lower: &[u8]) -> bool {
+    let holds = |needle: &[u8]| memfind(lower, needle);
+    lower.len() > 24
+        && (holds(b"<script")
+            || holds(b"<?php")
+            || holds(b"$_post[")
+            || holds(b"$_get[")
+            || holds(b"$_request[")
+            || holds(b"$_cookie["))
 }
 
 #[cfg(test)]

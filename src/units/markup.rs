@@ -63,7 +63,11 @@ fn extract_plain(text: &Arc<Vec<u8>>, out: &mut FileUnits) {
                     .find(|a| eq_ignore_case(&b[a.name.clone()], b"src"));
                 if let Some(v) = src.and_then(|a| a.value.clone()) {
                     let url = String::from_utf8_lossy(&b[v.clone()]).trim().to_string();
-                    out.script_srcs.push(ScriptSrc { url, span: v });
+                    out.script_srcs.push(ScriptSrc {
+                        url,
+                        span: v,
+                        decoders: Vec::new(),
+                    });
                 } else if is_javascript_type(b, &attrs) && has_code(&b[i..body_end]) {
                     out.units
                         .push(js_unit(text, i..body_end, UnitOrigin::ScriptBlock));
@@ -149,7 +153,7 @@ fn decode_entities_in_place(src: &[u8], dst: &mut [u8]) {
         let (ch, len) = if c == b'&' {
             match src[i..].iter().take(12).position(|&c| c == b';') {
                 Some(end) => {
-                    let decoded = crate::fold::decoders::html_entities(&src[i..=i + end]);
+                    let decoded = crate::decode::bytes::html_entities(&src[i..=i + end]);
                     match decoded.as_slice() {
                         [one] if one.is_ascii() => (*one, end + 1),
                         _ => (c, 1),

@@ -68,6 +68,9 @@ pub struct ScriptSrc {
     pub url: String,
     /// Byte range of the attribute value in the file.
     pub span: Range<usize>,
+    /// The decoders the address went through (an address built by script: `atob('…')`);
+    /// empty for markup and directive lines.
+    pub decoders: Vec<&'static str>,
 }
 
 /// Everything extracted from one file.
@@ -131,6 +134,7 @@ pub fn extract(kind: FileKind, bytes: &Arc<Vec<u8>>) -> FileUnits {
                     out.directives.push(ScriptSrc {
                         url,
                         span: start..end,
+                        decoders: Vec::new(),
                     });
                 }
                 start = end + 1;

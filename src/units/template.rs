@@ -136,7 +136,7 @@ pub fn unview_source(bytes: &[u8]) -> Vec<u8> {
         let end = memchr::memchr(b'<', &bytes[i..]).map_or(bytes.len(), |p| i + p);
         let run = &bytes[i..end];
         if memchr::memchr(b'&', run).is_some() {
-            let decoded = crate::fold::decoders::html_entities(run);
+            let decoded = crate::decode::bytes::html_entities(run);
             if decoded.len() <= run.len() {
                 let pad = run.len() - decoded.len();
                 out[i..i + pad].fill(b' ');

@@ -10,7 +10,8 @@ use super::interp::js_to_number;
 use super::literals::{js_char_at, js_chars, js_code_at};
 use super::obfuscator::access_string_array;
 use super::{ArrayEncoding, Binding, Env, JsFolder};
-use crate::fold::decoders;
+use crate::decode::bytes as decoders;
+use crate::fold::shared::split;
 use crate::fold::value::{integer_to_radix, Folded, Value};
 
 impl<'a> JsFolder<'a> {
@@ -257,12 +258,20 @@ impl<'a> JsFolder<'a> {
                 .take_decoded(out.len())
                 .then(|| Folded::str(out).with_provenance_of(&input).via(label))
         };
-        match name {
-            "atob" => decode(env, "base64", &|s| decoders::base64(s)),
-            "unescape" => decode(env, "unescape", &|s| Some(decoders::percent(s, false))),
-            "decodeURIComponent" | "decodeURI" => {
-                decode(env, "urldecode", &|s| Some(decoders::percent(s, false)))
+        // The decoder table's functions of one string (atob, unescape, decodeURIComponent…).
+        if let Some(row) = crate::decode::js(name) {
+            if let Some(f) = row.decode {
+                let cap = self.budget.limits.max_inflate_bytes;
+                return decode(env, row.label, &|s| {
+                    let (out, truncated) = f(s, cap)?;
+                    if truncated {
+                        self.budget.hit(crate::fold::LimitHit::InflateCap);
+                    }
+                    Some(out)
+                });
             }
+        }
+        match name {
             "String.fromCharCode" | "String.fromCodePoint" => {
                 let mut out = Vec::new();
                 let mut fc = Folded::str(Vec::new());
@@ -359,7 +368,7 @@ impl<'a> JsFolder<'a> {
                         .map(|c| Some(Folded::str(c)))
                         .collect()
                 } else {
-                    split_bytes(s, &sep)
+                    split(s, &sep)
                         .into_iter()
                         .map(|p| Some(Folded::str(p)))
                         .collect()
@@ -419,7 +428,7 @@ impl<'a> JsFolder<'a> {
                 if from.is_empty() {
                     return None;
                 }
-                let parts = split_bytes(s, &from);
+                let parts = split(s, &from);
                 let joined = if method == "replaceAll" {
                     parts.join(with.as_slice())
                 } else {
@@ -569,18 +578,4 @@ pub(super) fn js_regex_to_rust(src: &str) -> Option<String> {
         }
     }
     Some(out)
-}
-
-pub(super) fn split_bytes(s: &[u8], sep: &[u8]) -> Vec<Vec<u8>> {
-    let mut parts = Vec::new();
-    let mut start = 0;
-    for pos in memchr::memmem::find_iter(s, sep) {
-        if pos < start {
-            continue;
-        }
-        parts.push(s[start..pos].to_vec());
-        start = pos + sep.len();
-    }
-    parts.push(s[start..].to_vec());
-    parts
 }

@@ -5,7 +5,7 @@
 use tree_sitter::Node;
 
 use super::functions::is_function;
-use super::{Binding, Env, JsFolder, CODE_SINKS, DECODER_CALLS, GLOBAL_OBJECTS, MARKUP_METHODS};
+use super::{Binding, Env, JsFolder, CODE_SINKS, GLOBAL_OBJECTS, MARKUP_METHODS};
 use crate::fold::value::Folded;
 use crate::fold::{PayloadCandidate, Sink};
 
@@ -215,7 +215,7 @@ impl<'a> JsFolder<'a> {
                     && arg
                         .child_by_field_name("function")
                         .and_then(|f| self.callee_name(f))
-                        .is_some_and(|c| DECODER_CALLS.contains(&c.as_str()));
+                        .is_some_and(|c| crate::decode::is_js_decoder(&c));
                 if !is_decoder_call && self.value(arg).is_some_and(|v| v.as_bytes().is_some()) {
                     out.push(PayloadCandidate::new(arg, Some(sink)));
                     return false;
@@ -226,7 +226,7 @@ impl<'a> JsFolder<'a> {
                     return false;
                 }
             }
-            let is_candidate = DECODER_CALLS.contains(&name.as_str())
+            let is_candidate = crate::decode::is_js_decoder(&name)
                 || self.packer_args(n).is_some()
                 || matches!(self.binding_of(callee), Some(Binding::Function(_)));
             if is_candidate {

@@ -7,9 +7,9 @@ use std::rc::Rc;
 use tree_sitter::Node;
 
 use super::functions::{is_function, param_names};
-use super::literals::{js_char_at, js_chars, js_len, parse_js_number, strip_quotes, unescape_js};
+use super::literals::{js_char_at, js_chars, js_len, parse_js_number, unescape_js};
 use super::{Binding, Context, Env, JsFolder};
-use crate::fold::budget::LimitHit;
+use crate::fold::shared::{fold_cached, strip_quotes};
 use crate::fold::value::{Folded, Value};
 use crate::fold::walk::{is_binary_op, left_spine, preorder};
 
@@ -99,25 +99,15 @@ impl<'a> JsFolder<'a> {
     }
 
     pub(super) fn fold(&self, node: Node<'a>, env: &mut Env, depth: usize) -> Option<Folded> {
-        if depth > self.budget.limits.max_fold_depth {
-            self.budget.hit(LimitHit::FoldDepth);
-            return None;
-        }
-        if !self.budget.step() {
-            return None;
-        }
         let cacheable = env.is_empty();
-        if cacheable {
-            if let Some(hit) = self.cache.borrow().get(&node.id()) {
-                return hit.clone();
-            }
-        }
-        let _frame = self.budget.enter()?;
-        let out = self.fold_uncached(node, env, depth);
-        if cacheable {
-            self.cache.borrow_mut().insert(node.id(), out.clone());
-        }
-        out
+        fold_cached(
+            self.budget,
+            &self.cache,
+            node.id(),
+            depth,
+            cacheable,
+            || self.fold_uncached(node, env, depth),
+        )
     }
 
     pub(super) fn fold_uncached(

@@ -1,7 +1,7 @@
 //! JavaScript literals and string semantics: number literals, string escapes and the UTF-16
 //! view of strings (`length`, `charAt`, `charCodeAt`).
 
-use crate::fold::decoders;
+use crate::decode::bytes as decoders;
 
 pub fn parse_js_number(t: &str) -> Option<f64> {
     let t = t.replace('_', "");
@@ -20,14 +20,6 @@ pub fn parse_js_number(t: &str) -> Option<f64> {
         return radix(&lower[1..], 8).or_else(|| lower.parse().ok());
     }
     lower.trim_end_matches('n').parse().ok()
-}
-
-pub(super) fn strip_quotes(raw: &[u8]) -> &[u8] {
-    if raw.len() >= 2 {
-        &raw[1..raw.len() - 1]
-    } else {
-        &[]
-    }
 }
 
 /// Resolves every JavaScript escape form: `\xHH`, `\uHHHH`, `\u{H..}`, legacy octal, the single

@@ -75,15 +75,6 @@ const MARKUP_METHODS: &[&str] = &[
     ".parseFromString",
 ];
 
-/// Callee names whose result can hide a payload.
-const DECODER_CALLS: &[&str] = &[
-    "atob",
-    "unescape",
-    "decodeURIComponent",
-    "decodeURI",
-    "String.fromCharCode",
-];
-
 #[derive(Debug, Clone, Copy)]
 enum Binding<'a> {
     /// Written exactly once, with this value.
@@ -111,7 +102,7 @@ pub struct JsFolder<'a> {
     bindings: HashMap<&'a str, Binding<'a>>,
     /// Obfuscator string arrays rotated by an IIFE: array name → rotation count.
     rotations: HashMap<&'a str, usize>,
-    cache: RefCell<HashMap<usize, Option<Folded>>>,
+    cache: crate::fold::shared::FoldCache,
     /// Statement lists run by [`JsFolder::value_in_context`], by list node id: how far each
     /// has been run and the locals it left. Candidates come in document order, so the
     /// statements before each are run once per list, not once per candidate.
@@ -287,3 +278,6 @@ impl<'a> JsFolder<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

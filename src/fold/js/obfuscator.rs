@@ -7,10 +7,11 @@ use tree_sitter::Node;
 
 use super::functions::{is_function, param_names};
 use super::interp::{js_parse_int, js_to_number};
-use super::literals::{parse_js_number, strip_quotes, unescape_js};
+use super::literals::{parse_js_number, unescape_js};
 use super::{Accessor, ArrayEncoding, Binding, JsFolder, MAX_IDIOM_FUNCTION_BYTES};
+use crate::decode::bytes as decoders;
 use crate::fold::budget::Budget;
-use crate::fold::decoders;
+use crate::fold::shared::strip_quotes;
 use crate::fold::walk::preorder;
 
 impl<'a> JsFolder<'a> {

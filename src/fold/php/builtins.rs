@@ -7,8 +7,10 @@ use tree_sitter::Node;
 
 use super::interp::{has_index, last_named};
 use super::PhpFolder;
+use crate::decode::bytes as decoders;
+use crate::decode::{self, DecodeFn};
 use crate::fold::budget::LimitHit;
-use crate::fold::decoders::{self, Inflate};
+use crate::fold::shared::{replace_all, split};
 use crate::fold::value::{Folded, Value};
 
 impl<'a> PhpFolder<'a> {
@@ -35,26 +37,20 @@ impl<'a> PhpFolder<'a> {
                 .then(|| Folded::str(out).with_provenance_of(&prov).via(label))
         };
         let cap = self.budget.limits.max_inflate_bytes;
-        let inflate = |label: &'static str, flavour: Inflate| {
-            decode(label, &|s| {
-                let (out, truncated) = decoders::inflate_any(s, flavour, cap)?;
-                if truncated {
-                    self.budget.hit(LimitHit::InflateCap);
-                }
-                Some(out)
-            })
+        let run = |f: DecodeFn, s: &[u8]| {
+            let (out, truncated) = f(s, cap)?;
+            if truncated {
+                self.budget.hit(LimitHit::InflateCap);
+            }
+            Some(out)
         };
+        // The decoder table's functions of one string (base64_decode, gzinflate, str_rot13…).
+        if let Some(row) = decode::php(&name) {
+            if let Some(f) = row.decode {
+                return decode(row.label, &|s| run(f, s));
+            }
+        }
         match name.as_str() {
-            "base64_decode" => decode("base64", &|s| decoders::base64(s)),
-            "gzinflate" => inflate("gzinflate", Inflate::Raw),
-            "gzuncompress" => inflate("gzuncompress", Inflate::Zlib),
-            "gzdecode" => inflate("gzdecode", Inflate::Gzip),
-            "str_rot13" => decode("rot13", &|s| Some(decoders::rot13(s))),
-            "strrev" => decode("strrev", &|s| Some(decoders::reverse(s))),
-            "hex2bin" => decode("hex", &|s| decoders::hex(s)),
-            "urldecode" => decode("urldecode", &|s| Some(decoders::percent(s, true))),
-            "rawurldecode" => decode("urldecode", &|s| Some(decoders::percent(s, false))),
-            "convert_uudecode" => decode("uudecode", &|s| decoders::uudecode(s)),
             "chr" => {
                 let n = arg(0)?.as_num()? as i64;
                 Some(Folded::str(vec![n.rem_euclid(256) as u8]).via("chr"))
@@ -253,14 +249,8 @@ impl<'a> PhpFolder<'a> {
                     let it = it.as_ref()?;
                     let mapped = match callback.as_str() {
                         "chr" => vec![(it.as_num()? as i64).rem_euclid(256) as u8],
-                        "strrev" => decoders::reverse(&it.to_text()?),
-                        "str_rot13" => decoders::rot13(&it.to_text()?),
-                        "base64_decode" => decoders::base64(&it.to_text()?)?,
                         "trim" => it.to_text()?.trim_ascii().to_vec(),
-                        "urldecode" | "rawurldecode" => {
-                            decoders::percent(&it.to_text()?, callback == "urldecode")
-                        }
-                        _ => return None,
+                        name => run(decode::php(name)?.decode?, &it.to_text()?)?,
                     };
                     out.push(Some(Folded::str(mapped)));
                 }
@@ -291,22 +281,4 @@ pub(super) fn eval_modifier(pattern: &[u8]) -> bool {
         Some(end) => p[end + 2..].contains(&b'e'),
         None => false,
     }
-}
-
-pub(super) fn split(s: &[u8], sep: &[u8]) -> Vec<Vec<u8>> {
-    let mut parts = Vec::new();
-    let mut start = 0;
-    for pos in memchr::memmem::find_iter(s, sep) {
-        if pos < start {
-            continue;
-        }
-        parts.push(s[start..pos].to_vec());
-        start = pos + sep.len();
-    }
-    parts.push(s[start..].to_vec());
-    parts
-}
-
-pub(super) fn replace_all(s: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    split(s, from).join(to)
 }

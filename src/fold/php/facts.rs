@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::builtins::eval_modifier;
-use super::{PhpFolder, DECODER_FUNCTIONS};
+use super::{PhpFolder, ASSEMBLERS};
 use crate::fold::{PayloadCandidate, Sink};
 
 impl<'a> PhpFolder<'a> {
@@ -159,16 +159,9 @@ impl<'a> PhpFolder<'a> {
                 "string" | "encapsed_string" | "heredoc" | "nowdoc"
             ) {
                 let lower = self.src[n.byte_range()].to_ascii_lowercase();
-                let holds = |needle: &[u8]| memchr::memmem::find(&lower, needle).is_some();
                 // Markup with scripts echoed from PHP, or PHP code kept in a string (injectors
                 // that splice a skimmer into core files), is scanned as what it holds.
-                let code_like = holds(b"<script")
-                    || holds(b"<?php")
-                    || holds(b"$_post[")
-                    || holds(b"$_get[")
-                    || holds(b"$_request[")
-                    || holds(b"$_cookie[");
-                if lower.len() > 24 && code_like {
+                if crate::units::classify::php_string_holds_code(&lower) {
                     out.push(PayloadCandidate::new(n, sink_of(n, &code_args)));
                 }
                 return false;
@@ -196,10 +189,9 @@ impl<'a> PhpFolder<'a> {
             let name = n
                 .child_by_field_name("function")
                 .and_then(|f| self.callee_name(f));
-            if name
-                .as_deref()
-                .is_some_and(|name| DECODER_FUNCTIONS.contains(&name))
-            {
+            if name.as_deref().is_some_and(|name| {
+                crate::decode::is_php_decoder(name) || ASSEMBLERS.contains(&name)
+            }) {
                 out.push(PayloadCandidate::new(n, sink_of(n, &code_args)));
                 return false;
             }

@@ -6,35 +6,24 @@ use std::rc::Rc;
 use tree_sitter::Node;
 
 use super::functions::truthy;
-use super::literals::{
-    parse_php_int, strip_quotes, trim_heredoc, unescape_double, unescape_single,
-};
+use super::literals::{parse_php_int, trim_heredoc, unescape_double, unescape_single};
 use super::{PhpFolder, PREFIX_CACHE_BYTES};
-use crate::fold::budget::LimitHit;
+use crate::fold::shared::{fold_cached, strip_quotes};
 use crate::fold::value::{Folded, Value};
 use crate::fold::walk::{is_binary_op, left_spine};
 
 impl<'a> PhpFolder<'a> {
     pub(super) fn fold(&self, node: Node<'a>, depth: usize) -> Option<Folded> {
-        if depth > self.budget.limits.max_fold_depth {
-            self.budget.hit(LimitHit::FoldDepth);
-            return None;
-        }
-        if !self.budget.step() {
-            return None;
-        }
-        let in_context = self.context.borrow().is_some();
-        if !in_context {
-            if let Some(hit) = self.cache.borrow().get(&node.id()) {
-                return hit.clone();
-            }
-        }
-        let _frame = self.budget.enter()?;
-        let out = self.fold_uncached(node, depth + 1);
-        if !in_context {
-            self.cache.borrow_mut().insert(node.id(), out.clone());
-        }
-        out
+        // Values folded in context (see `value_in_context`) hold for one place only.
+        let cacheable = self.context.borrow().is_none();
+        fold_cached(
+            self.budget,
+            &self.cache,
+            node.id(),
+            depth,
+            cacheable,
+            || self.fold_uncached(node, depth + 1),
+        )
     }
 
     pub(super) fn fold_uncached(&self, node: Node<'a>, d: usize) -> Option<Folded> {

@@ -1,6 +1,6 @@
 //! PHP literals: integer literals, single- and double-quoted string escapes, heredoc/nowdoc.
 
-use crate::fold::decoders;
+use crate::decode::bytes as decoders;
 
 pub(super) fn parse_php_int(t: &str) -> Option<f64> {
     let t = t.replace('_', "").to_ascii_lowercase();
@@ -15,14 +15,6 @@ pub(super) fn parse_php_int(t: &str) -> Option<f64> {
         r(&t[1..], 8)
     } else {
         t.parse().ok()
-    }
-}
-
-pub(super) fn strip_quotes(raw: &[u8]) -> &[u8] {
-    if raw.len() >= 2 {
-        &raw[1..raw.len() - 1]
-    } else {
-        &[]
     }
 }
 

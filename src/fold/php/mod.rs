@@ -32,23 +32,9 @@ use super::budget::Budget;
 use super::value::Folded;
 use super::walk::Nodes;
 
-/// Functions whose folded result can hide a payload.
-pub const DECODER_FUNCTIONS: &[&str] = &[
-    "base64_decode",
-    "gzinflate",
-    "gzuncompress",
-    "gzdecode",
-    "str_rot13",
-    "strrev",
-    "hex2bin",
-    "urldecode",
-    "rawurldecode",
-    "convert_uudecode",
-    "pack",
-    "strtr",
-    "str_replace",
-    "implode",
-];
+/// Functions whose folded result can hide a payload: the decoder table's PHP functions
+/// (`crate::decode::DECODERS`) and these, which assemble one from pieces.
+pub const ASSEMBLERS: &[&str] = &["implode"];
 
 /// How a statement of an inlined helper ended.
 enum Flow {
@@ -69,7 +55,7 @@ pub struct PhpFolder<'a> {
     budget: &'a Budget,
     /// Variable name (without `$`) → its single assigned value; `None` when written more than once.
     vars: HashMap<String, Option<Node<'a>>>,
-    cache: RefCell<HashMap<usize, Option<Folded>>>,
+    cache: crate::fold::shared::FoldCache,
     /// User-defined functions and methods by lower-case name (ambiguous names dropped), for
     /// inlining small decoder helpers.
     functions: HashMap<String, Option<Node<'a>>>,
@@ -83,24 +69,8 @@ pub struct PhpFolder<'a> {
     top_level: RefCell<Option<Vec<Node<'a>>>>,
     /// Byte ranges of every function, method and closure, by start (built on first use).
     function_spans: RefCell<Option<Vec<(usize, usize)>>>,
-    /// Variables of the code that `eval`s this unit, where it does (see [`with_caller_scope`]).
+    /// Variables of the code that `eval`s this unit, where it does (see [`PhpFolder::in_scope`]).
     inherited: HashMap<String, Folded>,
-}
-
-thread_local! {
-    /// The caller's variables for the next folder created on this thread (a decoded payload
-    /// about to be scanned as a nested unit).
-    static CALLER_SCOPE: RefCell<Option<HashMap<String, Folded>>> = const { RefCell::new(None) };
-}
-
-/// Runs `scan` with `scope` as the variables visible to the first PHP folder it creates:
-/// `eval`'d code runs in the caller's scope, so a decoded layer can use names and keys the
-/// outer layer set up (`$f = 'sys'.'tem'; eval(base64_decode('…$f($x)…'))`).
-pub fn with_caller_scope<R>(scope: HashMap<String, Folded>, scan: impl FnOnce() -> R) -> R {
-    CALLER_SCOPE.with(|c| *c.borrow_mut() = Some(scope));
-    let out = scan();
-    CALLER_SCOPE.with(|c| *c.borrow_mut() = None);
-    out
 }
 
 /// Largest caller scope handed to a nested layer (sum of string bytes).
@@ -112,6 +82,18 @@ const PREFIX_CACHE_BYTES: usize = 8 << 20;
 
 impl<'a> PhpFolder<'a> {
     pub fn new(root: Node<'a>, src: &'a [u8], budget: &'a Budget) -> Self {
+        Self::in_scope(root, src, budget, HashMap::new())
+    }
+
+    /// A folder for code run by `eval` with the caller's variables `inherited`: `eval`'d code
+    /// runs in the caller's scope, so a decoded layer can use names and keys the outer layer
+    /// set up (`$f = 'sys'.'tem'; eval(base64_decode('…$f($x)…'))`; see `scope_at`).
+    pub fn in_scope(
+        root: Node<'a>,
+        src: &'a [u8],
+        budget: &'a Budget,
+        inherited: HashMap<String, Folded>,
+    ) -> Self {
         let mut f = PhpFolder {
             src,
             root,
@@ -125,9 +107,7 @@ impl<'a> PhpFolder<'a> {
             ctx_cursor: RefCell::new(None),
             top_level: RefCell::new(None),
             function_spans: RefCell::new(None),
-            inherited: CALLER_SCOPE
-                .with(|c| c.borrow_mut().take())
-                .unwrap_or_default(),
+            inherited,
         };
         f.collect_vars();
         f.collect_functions();
@@ -245,7 +225,7 @@ eval(g(array('a' => 'ec', 'skip' => 'XX', 'b' => 'ho 2;', 'stop' => 'YY', 'c' =>
     }
 
     #[test]
-    fn caller_scope_is_visible_to_the_next_folder_only() {
+    fn caller_scope_is_visible_to_the_folder_given_it() {
         let outer =
             r#"<?php $f = "sys"; $f .= "tem"; eval(base64_decode("JGYoJGMpOw==")); $f = 1;"#;
         let tree =
@@ -278,12 +258,10 @@ eval(g(array('a' => 'ec', 'skip' => 'XX', 'b' => 'ho 2;', 'stop' => 'YY', 'c' =>
             .unwrap()
             .named_child(0)
             .unwrap();
-        with_caller_scope(scope, || {
-            let nested = PhpFolder::new(tree.root_node(), inner.as_bytes(), &budget);
-            assert_eq!(nested.callee_name(call).as_deref(), Some("system"));
-            let again = PhpFolder::new(tree.root_node(), inner.as_bytes(), &budget);
-            assert_eq!(again.callee_name(call), None);
-        });
+        let nested = PhpFolder::in_scope(tree.root_node(), inner.as_bytes(), &budget, scope);
+        assert_eq!(nested.callee_name(call).as_deref(), Some("system"));
+        let alone = PhpFolder::new(tree.root_node(), inner.as_bytes(), &budget);
+        assert_eq!(alone.callee_name(call), None);
     }
 
     #[test]

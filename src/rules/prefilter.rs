@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
 
-use crate::rules::{RuleSet, Severity};
+use super::{RuleSet, Severity};
 use crate::units::classify::FileKind;
 
 static DISABLED: AtomicBool = AtomicBool::new(false);
@@ -43,8 +43,17 @@ pub fn enabled() -> bool {
     })
 }
 
+/// Stands for the decoder table's prefilter words (`crate::decode::DECODERS`) plus
+/// [`CODE_WORDS`] in [`OBFUSCATION`].
+const DECODER_WORDS: &str = "@decoder-table";
+
+/// Encoders, character codes and ciphers the folders do not decode, but whose presence still
+/// tells of hidden data (the decoders themselves come from the decoder table).
+const CODE_WORDS: &str = r"btoa|charcodeat|gzopen|bin2hex|\bord\s*\(|mcrypt|openssl_decrypt";
+
 /// Signs that a file builds names or data the bytes do not spell: any of them sends the file
-/// to the full scan whatever the rules' atoms say. Each entry: why, then the pattern.
+/// to the full scan whatever the rules' atoms say. Each entry: why, then the pattern (see
+/// [`obfuscation`]).
 const OBFUSCATION: &[(&str, &str)] = &[
     (
         "hex or unicode escape of a printable character",
@@ -59,10 +68,7 @@ const OBFUSCATION: &[(&str, &str)] = &[
         "HTML character references to letters",
         r"&#(?:x[4-7][0-9a-fA-F]|6[5-9]|[7-9][0-9]|1[01][0-9]|12[0-2]);",
     ),
-    (
-        "decoders and character-code functions",
-        r"(?i)atob|btoa|fromcharcode|fromcodepoint|charcodeat|unescape|decodeuri|base64|gzinflate|gzuncompress|gzdecode|gzopen|str_rot13|strrev|hex2bin|bin2hex|convert_uu|\bpack\s*\(|\bchr\b|\bord\s*\(|strtr\s*\(|rawurldecode|urldecode|mcrypt|openssl_decrypt|\brc4\b",
-    ),
+    ("decoders and character-code functions", DECODER_WORDS),
     ("obfuscator identifiers", r"_0x[0-9a-fA-F]|\$[O0_]{4,}"),
     (
         "character codes joined",
@@ -94,6 +100,25 @@ const OBFUSCATION: &[(&str, &str)] = &[
         r#"\$\$|\bcall_user_func|\bcreate_function"#,
     ),
 ];
+
+/// [`OBFUSCATION`] with the decoder words filled in, each pattern ready to compile (ASCII word
+/// boundaries, `(?-u)`: a Unicode `\b` keeps the regex off its fast DFA).
+fn obfuscation() -> &'static [(&'static str, String)] {
+    static ALL: std::sync::OnceLock<Vec<(&'static str, String)>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        OBFUSCATION
+            .iter()
+            .map(|&(why, p)| {
+                let p = if p == DECODER_WORDS {
+                    format!("(?i){}|{CODE_WORDS}", crate::decode::words_pattern())
+                } else {
+                    p.to_string()
+                };
+                (why, format!("(?-u:{p})"))
+            })
+            .collect()
+    })
+}
 
 /// A run of at least this many base64/hex-alphabet bytes is an encoded payload candidate.
 const ENCODED_RUN: usize = 40;
@@ -291,11 +316,7 @@ impl Prefilter {
             (ac, ids)
         };
         let atoms = [automaton(false), automaton(true)];
-        // ASCII word boundaries (`(?-u)`): a Unicode `\b` keeps the regex off its fast DFA.
-        let pattern: Vec<String> = OBFUSCATION
-            .iter()
-            .map(|(_, p)| format!("(?-u:{p})"))
-            .collect();
+        let pattern: Vec<&str> = obfuscation().iter().map(|(_, p)| p.as_str()).collect();
         let obfuscation = Regex::new(&pattern.join("|")).expect("obfuscation patterns compile");
         Prefilter {
             atoms,
@@ -313,14 +334,12 @@ impl Prefilter {
     pub fn reasons(&self, rules: &RuleSet, bytes: &[u8], scope: Scope) -> Vec<String> {
         static EACH: std::sync::OnceLock<Vec<Regex>> = std::sync::OnceLock::new();
         let each = EACH.get_or_init(|| {
-            OBFUSCATION
+            obfuscation()
                 .iter()
-                .map(|(_, p)| {
-                    Regex::new(&format!("(?-u:{p})")).expect("obfuscation patterns compile")
-                })
+                .map(|(_, p)| Regex::new(p).expect("obfuscation patterns compile"))
                 .collect()
         });
-        let mut out: Vec<String> = OBFUSCATION
+        let mut out: Vec<String> = obfuscation()
             .iter()
             .zip(each)
             .filter(|(_, re)| re.is_match(bytes))

@@ -9,7 +9,7 @@
 //! goes on with the next member or archive.
 
 use std::cell::Cell;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -41,44 +41,12 @@ pub fn kind_of(name: &str) -> Option<ArchiveKind> {
     }
 }
 
-/// Limits that keep hostile archives harmless. All apply per top-level archive.
-#[derive(Debug, Clone)]
-pub struct ArchiveLimits {
-    /// Archives inside archives expanded (an archive in the scanned archive is level 1).
-    pub max_depth: usize,
-    /// Entries looked at, nested archives included.
-    pub max_members: usize,
-    /// Uncompressed bytes read, nested archives included.
-    pub max_total_bytes: u64,
-    /// A member larger than this is not scanned (reported).
-    pub max_member_bytes: u64,
-    /// A nested archive larger than this is not expanded (reported).
-    pub max_nested_archive_bytes: u64,
-    /// Uncompressed ÷ compressed size above which a member (or a gzip stream) is refused,
-    /// once it is over 1 MiB.
-    pub max_ratio: u64,
-    /// Bytes that may be read to load a zip's central directory.
-    pub max_index_bytes: u64,
-}
+mod limits;
+mod tar;
+mod zip;
 
-impl Default for ArchiveLimits {
-    fn default() -> Self {
-        ArchiveLimits {
-            max_depth: 3,
-            max_members: 100_000,
-            max_total_bytes: 1 << 30,
-            max_member_bytes: 16 << 20,
-            max_nested_archive_bytes: 64 << 20,
-            max_ratio: 200,
-            max_index_bytes: 32 << 20,
-        }
-    }
-}
-
-/// Sizes below this are never refused for their compression ratio.
-const RATIO_FLOOR: u64 = 1 << 20;
-/// GNU long names and pax headers larger than this are ignored.
-const MAX_TAR_EXTENSION_BYTES: u64 = 64 << 10;
+pub use limits::ArchiveLimits;
+use limits::{read_capped, Counting, Metered, RatioGuard, MAX_TAR_EXTENSION_BYTES, RATIO_FLOOR};
 
 /// Normalises an untrusted member name for display: `\` becomes `/`; control characters
 /// (NUL included) become `�`; empty, `.` and `..` components, a leading `/` and drive letters
@@ -233,81 +201,6 @@ pub fn reread(display: &str, roots: &[PathBuf], limits: &ArchiveLimits) -> Optio
     None
 }
 
-/// A reader that charges every byte to a shared budget and fails once it is spent.
-struct Metered<R> {
-    inner: R,
-    remaining: Rc<Cell<u64>>,
-    what: &'static str,
-}
-
-impl<R: Read> Read for Metered<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.remaining.get();
-        if left == 0 {
-            return Err(io::Error::other(self.what));
-        }
-        let cap = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..cap])?;
-        self.remaining.set(left - n as u64);
-        Ok(n)
-    }
-}
-
-impl<R: Seek> Seek for Metered<R> {
-    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        self.inner.seek(pos)
-    }
-}
-
-/// Counts the bytes read through it (the compressed side of a gzip stream).
-struct Counting<R> {
-    inner: R,
-    count: Rc<Cell<u64>>,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.set(self.count.get() + n as u64);
-        Ok(n)
-    }
-}
-
-/// The decompressed side of a gzip stream: fails when the stream inflates beyond the ratio
-/// guard.
-struct RatioGuard<R> {
-    inner: R,
-    compressed: Rc<Cell<u64>>,
-    produced: u64,
-    max_ratio: u64,
-}
-
-impl<R: Read> Read for RatioGuard<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.produced += n as u64;
-        let compressed = self.compressed.get().max(1);
-        if self.produced > RATIO_FLOOR && self.produced / compressed > self.max_ratio {
-            return Err(io::Error::other(format!(
-                "the gzip stream inflates more than {}:1 (compression-ratio guard)",
-                self.max_ratio
-            )));
-        }
-        Ok(n)
-    }
-}
-
-/// Reads at most `cap` bytes; `Err(())` when there are more.
-fn read_capped(r: &mut dyn Read, cap: u64, hint: u64) -> io::Result<Result<Vec<u8>, ()>> {
-    let mut out = Vec::with_capacity(hint.min(cap).min(1 << 20) as usize);
-    Read::take(r, cap.saturating_add(1)).read_to_end(&mut out)?;
-    if out.len() as u64 > cap {
-        Ok(Err(()))
-    } else {
-        Ok(Ok(out))
-    }
-}
-
 /// Walks one top-level archive and the archives nested in it, handing regular members to
 /// `sink` in archive order.
 struct Walker<'a> {
@@ -405,21 +298,6 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn tar_gz<R: Read>(&mut self, reader: R, display: &str, depth: usize) -> Walked {
-        let compressed = Rc::new(Cell::new(0u64));
-        let counting = Counting {
-            inner: reader,
-            count: compressed.clone(),
-        };
-        let guard = RatioGuard {
-            inner: flate2::read::MultiGzDecoder::new(counting),
-            compressed,
-            produced: 0,
-            max_ratio: self.limits.max_ratio,
-        };
-        self.tar(guard, display, depth, Some("gzip"))
-    }
-
     /// Whether a member at `display` may lead to the wanted member.
     fn wanted(&self, display: &str, is_archive: bool) -> bool {
         match self.wanted {
@@ -458,209 +336,6 @@ impl<'a> Walker<'a> {
                 ),
             );
         }
-    }
-
-    fn zip<R: Read + Seek>(&mut self, reader: R, display: &str, depth: usize) -> Walked {
-        let index_budget = Rc::new(Cell::new(self.limits.max_index_bytes));
-        let metered = Metered {
-            inner: reader,
-            remaining: index_budget.clone(),
-            what: "the zip central directory is larger than the index limit",
-        };
-        let mut zip = match zip::ZipArchive::new(metered) {
-            Ok(z) => z,
-            Err(e) => return Walked::Unreadable(format!("zip: {e}")),
-        };
-        // Member data is bounded per member and by the total budget instead.
-        index_budget.set(u64::MAX);
-        if zip.has_duplicate_names() {
-            self.problem(
-                display,
-                "the zip lists the same member name more than once; only one of each was scanned",
-            );
-        }
-        for i in 0..zip.len() {
-            let Ok(entry) = zip.by_index_data(i) else {
-                continue;
-            };
-            let raw = entry.name_raw().to_vec();
-            let (name, suspicious) = normalise_member_name(&raw);
-            let member = format!("{display}!/{name}");
-            if !self.count_entry(display) {
-                break;
-            }
-            if entry.is_dir() || entry.is_symlink() {
-                continue;
-            }
-            let nested = kind_of(&name);
-            if !self.wanted(&member, nested.is_some()) {
-                continue;
-            }
-            self.note_name(display, &raw, &name, suspicious);
-            let declared = entry.size();
-            let compressed = entry.compressed_size();
-            let cap = self.cap_for(nested.is_some());
-            if declared > cap {
-                self.too_large(&member, declared, nested.is_some());
-                continue;
-            }
-            if declared > RATIO_FLOOR && declared / compressed.max(1) > self.limits.max_ratio {
-                self.ratio_refused(&member, declared, compressed);
-                continue;
-            }
-            if entry.encrypted() {
-                self.problem(&member, "encrypted member; not scanned");
-                continue;
-            }
-            let read = match zip.by_index(i) {
-                Ok(mut f) => {
-                    let mut metered = Metered {
-                        inner: &mut f,
-                        remaining: self.budget.clone(),
-                        what: "archive total uncompressed-size limit reached",
-                    };
-                    read_capped(&mut metered, cap, declared)
-                }
-                Err(e) => Err(io::Error::other(e.to_string())),
-            };
-            let bytes = match read {
-                Ok(Ok(b)) => b,
-                Ok(Err(())) => {
-                    self.too_large(&member, cap + 1, nested.is_some());
-                    continue;
-                }
-                Err(e) => {
-                    if self.budget.get() == 0 {
-                        self.budget_spent(display);
-                        break;
-                    }
-                    self.problem(&member, format!("cannot read member: {e}"));
-                    continue;
-                }
-            };
-            let len = bytes.len() as u64;
-            if len > RATIO_FLOOR && len / compressed.max(1) > self.limits.max_ratio {
-                self.ratio_refused(&member, len, compressed);
-                continue;
-            }
-            self.member(member, &name, nested, bytes, depth);
-            if self.stopped {
-                break;
-            }
-        }
-        Walked::Read
-    }
-
-    fn tar<R: Read>(
-        &mut self,
-        reader: R,
-        display: &str,
-        depth: usize,
-        compression: Option<&str>,
-    ) -> Walked {
-        let metered = Metered {
-            inner: reader,
-            remaining: self.budget.clone(),
-            what: "archive total uncompressed-size limit reached",
-        };
-        let mut archive = tar::Archive::new(metered);
-        let entries = match archive.entries() {
-            Ok(e) => e.raw(true),
-            Err(e) => return Walked::Unreadable(format!("tar: {e}")),
-        };
-        let mut pending_name: Option<Vec<u8>> = None;
-        let mut any = false;
-        for entry in entries {
-            let mut entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    if !any {
-                        let kind = compression.map_or("tar".to_string(), |c| format!("tar+{c}"));
-                        return Walked::Unreadable(format!("{kind}: {e}"));
-                    }
-                    if self.budget.get() == 0 {
-                        self.budget_spent(display);
-                    } else {
-                        self.problem(
-                            display,
-                            format!("archive is damaged ({e}); the rest was not scanned"),
-                        );
-                    }
-                    break;
-                }
-            };
-            any = true;
-            if !self.count_entry(display) {
-                break;
-            }
-            let header = entry.header();
-            let kind = header.entry_type();
-            let size = entry.size();
-            if kind.is_gnu_longname() || kind.is_pax_local_extensions() {
-                if size > MAX_TAR_EXTENSION_BYTES {
-                    self.problem(display, "an oversized tar name extension was ignored");
-                    continue;
-                }
-                let mut data = Vec::new();
-                if entry.read_to_end(&mut data).is_err() {
-                    continue;
-                }
-                if kind.is_gnu_longname() {
-                    while data.last() == Some(&0) {
-                        data.pop();
-                    }
-                    pending_name = Some(data);
-                } else {
-                    for ext in tar::PaxExtensions::new(&data).flatten() {
-                        if ext.key_bytes() == b"path" {
-                            pending_name = Some(ext.value_bytes().to_vec());
-                        }
-                    }
-                }
-                continue;
-            }
-            let raw = pending_name
-                .take()
-                .unwrap_or_else(|| header.path_bytes().into_owned());
-            if !(kind.is_file() || kind.is_contiguous()) {
-                continue;
-            }
-            let (name, suspicious) = normalise_member_name(&raw);
-            let member = format!("{display}!/{name}");
-            let nested = kind_of(&name);
-            if !self.wanted(&member, nested.is_some()) {
-                continue;
-            }
-            self.note_name(display, &raw, &name, suspicious);
-            let cap = self.cap_for(nested.is_some());
-            if size > cap {
-                self.too_large(&member, size, nested.is_some());
-                continue;
-            }
-            let bytes = match read_capped(&mut entry, cap, size) {
-                Ok(Ok(b)) => b,
-                Ok(Err(())) => {
-                    self.too_large(&member, cap + 1, nested.is_some());
-                    continue;
-                }
-                Err(e) => {
-                    if self.budget.get() == 0 {
-                        self.budget_spent(display);
-                    } else {
-                        self.problem(
-                            &member,
-                            format!("cannot read member ({e}); the rest was not scanned"),
-                        );
-                    }
-                    break;
-                }
-            };
-            self.member(member, &name, nested, bytes, depth);
-            if self.stopped {
-                break;
-            }
-        }
-        Walked::Read
     }
 
     fn cap_for(&self, nested: bool) -> u64 {
