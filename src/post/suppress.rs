@@ -355,28 +355,16 @@ pub fn apply(result: &mut ScanResult, rules: &RuleSet, max_file_bytes: u64) {
                 None => continue,
             };
             let start = at[&d.span.start];
-            let snippet = String::from_utf8_lossy(index.line_text(&bytes, start.line))
-                .trim()
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .take(200)
-                .collect();
-            meta.push(Finding {
-                rule_id: rule_id.to_string(),
-                severity,
-                message,
-                location: Location {
-                    path: path.clone(),
-                    start,
-                    end: at[&d.span.end],
-                    bytes: d.span.clone(),
-                },
-                snippet,
-                layers: Vec::new(),
-                related: Vec::new(),
-                fingerprint: String::new(),
-                line_hash: String::new(),
-            });
+            // The shared shortening (before: tabs became spaces and long lines were cut
+            // at 200 characters without `…`).
+            let snippet = crate::finding::snippet(index.line_text(&bytes, start.line));
+            let location = Location {
+                path: path.clone(),
+                start,
+                end: at[&d.span.end],
+                bytes: d.span.clone(),
+            };
+            meta.push(Finding::new(rule_id, severity, message, location, snippet));
         }
     }
     sort_findings(&mut meta);

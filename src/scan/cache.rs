@@ -255,14 +255,15 @@ impl CachedFinding {
     }
 
     fn to(&self, path: &str) -> Finding {
-        Finding {
-            rule_id: self.rule_id.clone(),
-            severity: self.severity,
-            message: self.message.clone(),
-            location: self.at.to(path),
-            snippet: self.snippet.clone(),
-            layers: self
-                .layers
+        Finding::new(
+            self.rule_id.clone(),
+            self.severity,
+            self.message.clone(),
+            self.at.to(path),
+            self.snippet.clone(),
+        )
+        .with_layers(
+            self.layers
                 .iter()
                 .map(|l| Layer {
                     decoders: l.decoders.clone(),
@@ -274,17 +275,16 @@ impl CachedFinding {
                     excerpt: l.excerpt.clone(),
                 })
                 .collect(),
-            related: self
-                .related
+        )
+        .with_related(
+            self.related
                 .iter()
                 .map(|(l, m)| Related {
                     location: l.to(path),
                     message: m.clone(),
                 })
                 .collect(),
-            fingerprint: String::new(),
-            line_hash: String::new(),
-        }
+        )
     }
 }
 

@@ -421,27 +421,24 @@ fn analyse(
         .map(|hit| {
             let rule = &rules.rules[hit.rule];
             let loc = location(&hit.span);
-            let snippet = engine_short(&String::from_utf8_lossy(
-                index.line_text(text, loc.start.line),
-            ));
-            Finding {
-                rule_id: rule.meta.id.clone(),
-                severity: rule.meta.severity,
-                message: hit.message,
-                location: loc,
+            let snippet = crate::finding::snippet(index.line_text(text, loc.start.line));
+            Finding::new(
+                rule.meta.id.clone(),
+                rule.meta.severity,
+                hit.message,
+                loc,
                 snippet,
-                layers: hit.layers,
-                related: hit
-                    .related
+            )
+            .with_layers(hit.layers)
+            .with_related(
+                hit.related
                     .iter()
                     .map(|(span, message)| Related {
                         location: location(span),
                         message: message.clone(),
                     })
                     .collect(),
-                fingerprint: String::new(),
-                line_hash: String::new(),
-            }
+            )
         })
         .collect();
     let mut problems: Vec<FileProblem> = scan
@@ -455,18 +452,4 @@ fn analyse(
     problems.sort();
     problems.dedup();
     (findings, problems)
-}
-
-fn engine_short(s: &str) -> String {
-    let t = s.trim();
-    let clean: String = t
-        .chars()
-        .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
-        .collect();
-    if clean.chars().count() > 200 {
-        let cut: String = clean.chars().take(199).collect();
-        format!("{cut}…")
-    } else {
-        clean
-    }
 }
