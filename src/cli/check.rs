@@ -9,8 +9,7 @@ use std::sync::Arc;
 use skimlint::input::archive::{self, ArchiveLimits};
 use skimlint::post::baseline::Baseline;
 use skimlint::post::suppress;
-use skimlint::report::{self, Format};
-use skimlint::rules::{RuleSet, Severity};
+use skimlint::report::{self, Format, Report};
 use skimlint::scan::progress::{NoProgress, Progress};
 use skimlint::scan::{scan_paths_with_progress, ScanResult};
 
@@ -28,11 +27,7 @@ fn scan(paths: &[PathBuf], settings: &Settings) -> ScanResult {
     };
     let mut result = scan_paths_with_progress(paths, &settings.rules, &settings.options, progress);
     if settings.apply_ignores {
-        suppress::apply(
-            &mut result,
-            &settings.rules,
-            settings.options.limits.max_file_bytes,
-        );
+        suppress::apply(&mut result);
     }
     result
 }
@@ -134,9 +129,8 @@ pub fn diff(args: DiffArgs, env: &Environment) -> ExitCode {
 fn emit(settings: &Settings, result: &ScanResult, paths: &[PathBuf], root: Option<&Path>) -> u8 {
     let format = settings.format;
     let mut buffer: Vec<u8> = Vec::new();
-    let for_github = matches!(format, Format::Sarif | Format::Github)
-        || settings.annotate
-        || settings.step_summary.is_some();
+    let for_github =
+        format.repository_relative() || settings.annotate || settings.step_summary.is_some();
     let rebase = root
         .filter(|_| for_github)
         .map(|r| report::rebase::Rebase::new(r.to_path_buf(), paths, result));
@@ -147,7 +141,19 @@ fn emit(settings: &Settings, result: &ScanResult, paths: &[PathBuf], root: Optio
             None => srcroot(paths),
         },
     };
-    if let Err(e) = render(&mut buffer, settings, result, paths, &github) {
+    let read = |display: &str| reread(display, paths);
+    let cx = report::Context {
+        rules: &settings.rules,
+        reread: &read,
+        colour: settings.colour,
+        srcroot: github.srcroot.as_deref(),
+        category: &settings.category,
+    };
+    let shown = match &github.rebased {
+        Some(rebased) if format.repository_relative() => rebased,
+        _ => result,
+    };
+    if let Err(e) = format.report().write(&mut buffer, shown, &cx) {
         eprintln!("error: cannot render the report: {e}");
         return 2;
     }
@@ -172,7 +178,7 @@ fn emit(settings: &Settings, result: &ScanResult, paths: &[PathBuf], root: Optio
     if format == Format::Full || settings.summary {
         let _ = report::summary::write_summary(&mut std::io::stderr().lock(), result);
     }
-    if let Err(e) = github_step(settings, &github, result) {
+    if let Err(e) = github_step(settings, &github, result, &cx) {
         eprintln!("error: cannot write the annotations or the step summary: {e}");
         return 2;
     }
@@ -197,6 +203,7 @@ fn github_step(
     settings: &Settings,
     github: &ForGithub,
     result: &ScanResult,
+    cx: &report::Context,
 ) -> std::io::Result<()> {
     let result = github.rebased.as_ref().unwrap_or(result);
     let capped = if settings.format == Format::Github {
@@ -209,12 +216,11 @@ fn github_step(
     };
     if let Some(path) = &settings.step_summary {
         let mut text = Vec::new();
-        report::step_summary::write(
-            &mut text,
-            result,
-            settings.link_base.as_deref(),
-            capped.as_ref(),
-        )?;
+        let step_summary = report::StepSummary {
+            link_base: settings.link_base.as_deref(),
+            capped: capped.as_ref(),
+        };
+        step_summary.write(&mut text, result, cx)?;
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -222,66 +228,6 @@ fn github_step(
             .write_all(&text)?;
     }
     Ok(())
-}
-
-fn render(
-    out: &mut Vec<u8>,
-    settings: &Settings,
-    result: &ScanResult,
-    paths: &[PathBuf],
-    github: &ForGithub,
-) -> std::io::Result<()> {
-    let rules: &RuleSet = &settings.rules;
-    let for_github = github.rebased.as_ref().unwrap_or(result);
-    match settings.format {
-        Format::Full => {
-            let read = |display: &str| reread(display, paths);
-            report::human::write(out, result, rules, settings.colour, &read)?;
-            summary(out, result)
-        }
-        Format::Concise => report::concise::write(out, result),
-        Format::Json => report::json::write(out, result),
-        Format::Sarif => report::sarif::write(
-            out,
-            for_github,
-            rules,
-            github.srcroot.as_deref(),
-            &settings.category,
-        ),
-        Format::Github => report::github::write(out, for_github),
-        Format::Html => {
-            let read = |display: &str| reread(display, paths);
-            report::html::write(out, result, rules, &read)
-        }
-    }
-}
-
-fn summary(out: &mut Vec<u8>, result: &ScanResult) -> std::io::Result<()> {
-    let count = |s: Severity| result.findings.iter().filter(|f| f.severity == s).count();
-    let mut extra = String::new();
-    if result.files_from_cache > 0 {
-        extra.push_str(&format!(" ({} from cache)", result.files_from_cache));
-    }
-    if result.files_known_good > 0 {
-        extra.push_str(&format!(
-            ", {} files matched known-good manifests",
-            result.files_known_good
-        ));
-    }
-    writeln!(
-        out,
-        "skimlint: {} files scanned{extra}, {} errors, {} warnings, {} notes, {} files not fully scanned",
-        result.files_scanned,
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Note),
-        result
-            .problems
-            .iter()
-            .map(|p| &p.path)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-    )
 }
 
 /// Finds the file (or archive member) behind a reported path again, for excerpts.

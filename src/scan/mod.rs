@@ -10,6 +10,7 @@ use rayon::prelude::*;
 pub mod archives;
 pub mod cache;
 pub mod config;
+pub mod directives;
 pub mod manifest;
 pub mod profile;
 pub mod progress;
@@ -60,10 +61,13 @@ pub struct ScanResult {
     pub findings: Vec<Finding>,
     pub problems: Vec<FileProblem>,
     pub files_scanned: usize,
-    /// The files that were scanned and may hold `skimlint-ignore` comments: display path and
-    /// where they are on disk (read again by the suppression pass).
+    /// Plain files on disk that were scanned and held `skimlint-ignore`, or could not be read
+    /// (display path and where they are on disk: `report::rebase` looks them up first).
     /// Archives expanded in memory are not among them (their members are not on disk).
     pub files: Vec<Candidate>,
+    /// The `skimlint-ignore` directives found while scanning plain files, for the
+    /// suppression pass (`post::suppress`), which reads no file again.
+    pub directives: Vec<directives::FileDirectives>,
     /// Top-level archives scanned, sorted by path.
     pub archives: Vec<ArchiveSummary>,
     /// Files skipped because their content matches a known-good manifest (not in
@@ -90,6 +94,8 @@ struct Outcome {
     plain: bool,
     /// Matched a known-good manifest; not scanned.
     known_good: bool,
+    /// The file's `skimlint-ignore` directives.
+    directives: Option<directives::FileDirectives>,
 }
 
 pub fn scan_paths(paths: &[PathBuf], rules: &RuleSet, options: &ScanOptions) -> ScanResult {
@@ -151,6 +157,7 @@ pub fn scan_paths_with_progress(
         if outcome.plain {
             result.files.push(c);
         }
+        result.directives.extend(outcome.directives);
     }
     result.archives.sort();
     if let Some(cache) = &options.cache {
@@ -187,6 +194,7 @@ fn scan_candidate(
                     archive: None,
                     plain: false,
                     known_good: true,
+                    directives: None,
                 }
             }
             crate::scan::manifest::Verdict::Analyse(f) => integrity = f,
@@ -231,9 +239,10 @@ fn scan_candidate_inner(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -
             }),
             plain: a.scanned_as_plain_file,
             known_good: false,
+            directives: None,
         };
     }
-    let (findings, problems, directives) = scan_plain_file(
+    let (findings, problems, plain, directives) = scan_plain_file(
         c,
         meta.len(),
         rules,
@@ -241,8 +250,8 @@ fn scan_candidate_inner(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -
         options.cache.as_deref(),
     );
     Outcome {
-        // A file without `skimlint-ignore` is not read again by the suppression pass.
-        plain: directives,
+        plain,
+        directives,
         ..Outcome::file((findings, problems))
     }
 }
@@ -256,6 +265,7 @@ impl Outcome {
             archive: None,
             plain: true,
             known_good: false,
+            directives: None,
         }
     }
 }
@@ -266,7 +276,7 @@ fn scan_plain_file(
     rules: &RuleSet,
     limits: &Limits,
     cache: Option<&crate::scan::cache::Cache>,
-) -> (Vec<Finding>, Vec<FileProblem>, bool) {
+) -> PlainFile {
     let problem = |message: String| FileProblem {
         path: c.display_path.clone(),
         message,
@@ -279,11 +289,12 @@ fn scan_plain_file(
                 len, limits.max_file_bytes
             ))],
             true,
+            None,
         );
     }
     let bytes = match read_regular_file(&c.disk_path, limits.max_file_bytes) {
         Ok(ReadOutcome::Bytes(b)) => b,
-        Ok(ReadOutcome::NotRegular) => return (Vec::new(), Vec::new(), true),
+        Ok(ReadOutcome::NotRegular) => return (Vec::new(), Vec::new(), true, None),
         Ok(ReadOutcome::TooLarge(len)) => {
             return (
                 Vec::new(),
@@ -292,19 +303,40 @@ fn scan_plain_file(
                     limits.max_file_bytes
                 ))],
                 true,
+                None,
             )
         }
-        Err(e) => return (Vec::new(), vec![problem(format!("cannot read: {e}"))], true),
+        Err(e) => {
+            return (
+                Vec::new(),
+                vec![problem(format!("cannot read: {e}"))],
+                true,
+                None,
+            )
+        }
     };
-    let directives = crate::post::suppress::may_have_directives(&bytes);
+    // Directives are read from these bytes now: the suppression pass reads no file again.
+    let has_token = directives::may_have_directives(&bytes);
+    let found = has_token
+        .then(|| directives::find(&c.display_path, &c.disk_path, &bytes, rules))
+        .flatten();
     let file = SourceFile {
         display_path: c.display_path.clone(),
         disk_path: c.disk_path.clone(),
         bytes: Arc::new(bytes),
     };
     let (findings, problems) = scan_source_cached(&file, rules, limits, cache);
-    (findings, problems, directives)
+    (findings, problems, has_token, found)
 }
+
+/// A plain file's findings, problems, whether it belongs in `ScanResult::files`, and its
+/// directives.
+type PlainFile = (
+    Vec<Finding>,
+    Vec<FileProblem>,
+    bool,
+    Option<directives::FileDirectives>,
+);
 
 /// Scans one file's bytes. Never panics: a panic inside becomes a problem report for the file.
 pub fn scan_source(
