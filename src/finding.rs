@@ -116,12 +116,8 @@ pub fn snippet(line: &[u8]) -> String {
     }
 }
 
-/// A file that could not be scanned, or was scanned only in part.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-pub struct FileProblem {
-    pub path: String,
-    pub message: String,
-}
+/// A file that could not be scanned, or was scanned only in part (defined in `input::source`).
+pub use crate::input::source::FileProblem;
 
 /// The report order: path, position, rule, message.
 pub fn sort_findings(findings: &mut [Finding]) {
