@@ -141,7 +141,15 @@ fn emit(settings: &Settings, result: &ScanResult, paths: &[PathBuf], root: Optio
             None => srcroot(paths),
         },
     };
-    let read = |display: &str| reread(display, paths);
+    // Excerpts come from the bytes the scan read; a file it did not keep (a known-good
+    // manifest's integrity finding alone) is read again.
+    let read = |display: &str| {
+        result
+            .sources
+            .get(display)
+            .cloned()
+            .or_else(|| reread(display, paths))
+    };
     let cx = report::Context {
         rules: &settings.rules,
         reread: &read,
@@ -230,7 +238,8 @@ fn github_step(
     Ok(())
 }
 
-/// Finds the file (or archive member) behind a reported path again, for excerpts.
+/// Finds the file (or archive member) behind a reported path again, for excerpts the scan did
+/// not keep.
 fn reread(display: &str, paths: &[PathBuf]) -> Option<Arc<Vec<u8>>> {
     archive::reread(display, paths, &ArchiveLimits::default())
 }

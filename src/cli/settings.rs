@@ -199,14 +199,17 @@ impl Settings {
             options.cache = dir.and_then(|d| open_cache(&d, &rules, &options, paths));
         }
         let stdout_tty = args.output.is_none() && std::io::stdout().is_terminal();
+        let format = args.format.unwrap_or(if stdout_tty {
+            Format::Full
+        } else {
+            Format::Concise
+        });
+        // Formats with excerpts show them from the bytes the scan read.
+        options.keep_sources = matches!(format, Format::Full | Format::Html);
         Ok(Settings {
             rules,
             options,
-            format: args.format.unwrap_or(if stdout_tty {
-                Format::Full
-            } else {
-                Format::Concise
-            }),
+            format,
             colour: stdout_tty && !env.no_color,
             output: args.output.clone(),
             fail_on: args.fail_on,

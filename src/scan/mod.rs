@@ -43,6 +43,9 @@ pub struct ScanOptions {
     pub known_good: Vec<Arc<crate::scan::manifest::Manifest>>,
     /// The result cache (`None`: `--no-cache`). Files on disk only, not archive members.
     pub cache: Option<Arc<crate::scan::cache::Cache>>,
+    /// Keep the bytes of files (and archive members) with findings or directives in
+    /// `ScanResult::sources`, for reports that show excerpts.
+    pub keep_sources: bool,
 }
 
 /// Stable hash of a display path for `--partition` (64-bit FNV-1a: the same on every platform
@@ -68,6 +71,9 @@ pub struct ScanResult {
     /// The `skimlint-ignore` directives found while scanning plain files, for the
     /// suppression pass (`post::suppress`), which reads no file again.
     pub directives: Vec<directives::FileDirectives>,
+    /// Display path → the bytes the scan read, for files and archive members with findings or
+    /// directives, when `ScanOptions::keep_sources` (report excerpts read no file again).
+    pub sources: std::collections::BTreeMap<String, Arc<Vec<u8>>>,
     /// Top-level archives scanned, sorted by path.
     pub archives: Vec<ArchiveSummary>,
     /// Files skipped because their content matches a known-good manifest (not in
@@ -96,6 +102,8 @@ struct Outcome {
     known_good: bool,
     /// The file's `skimlint-ignore` directives.
     directives: Option<directives::FileDirectives>,
+    /// Bytes kept for report excerpts (`ScanOptions::keep_sources`).
+    sources: Vec<(String, Arc<Vec<u8>>)>,
 }
 
 pub fn scan_paths(paths: &[PathBuf], rules: &RuleSet, options: &ScanOptions) -> ScanResult {
@@ -158,6 +166,7 @@ pub fn scan_paths_with_progress(
             result.files.push(c);
         }
         result.directives.extend(outcome.directives);
+        result.sources.extend(outcome.sources);
     }
     result.archives.sort();
     if let Some(cache) = &options.cache {
@@ -195,6 +204,7 @@ fn scan_candidate(
                     plain: false,
                     known_good: true,
                     directives: None,
+                    sources: Vec::new(),
                 }
             }
             crate::scan::manifest::Verdict::Analyse(f) => integrity = f,
@@ -228,6 +238,7 @@ fn scan_candidate_inner(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -
             rules,
             &options.limits,
             &options.archive,
+            options.keep_sources,
         );
         return Outcome {
             findings: a.findings,
@@ -240,20 +251,10 @@ fn scan_candidate_inner(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -
             plain: a.scanned_as_plain_file,
             known_good: false,
             directives: None,
+            sources: a.sources,
         };
     }
-    let (findings, problems, plain, directives) = scan_plain_file(
-        c,
-        meta.len(),
-        rules,
-        &options.limits,
-        options.cache.as_deref(),
-    );
-    Outcome {
-        plain,
-        directives,
-        ..Outcome::file((findings, problems))
-    }
+    scan_plain_file(c, meta.len(), rules, options)
 }
 
 impl Outcome {
@@ -266,56 +267,41 @@ impl Outcome {
             plain: true,
             known_good: false,
             directives: None,
+            sources: Vec::new(),
         }
     }
 }
 
-fn scan_plain_file(
-    c: &Candidate,
-    len: u64,
-    rules: &RuleSet,
-    limits: &Limits,
-    cache: Option<&crate::scan::cache::Cache>,
-) -> PlainFile {
-    let problem = |message: String| FileProblem {
-        path: c.display_path.clone(),
-        message,
+/// Reads a plain file once, finds its directives, and scans it.
+fn scan_plain_file(c: &Candidate, len: u64, rules: &RuleSet, options: &ScanOptions) -> Outcome {
+    let limits = &options.limits;
+    let problem = |message: String| {
+        Outcome::file((
+            Vec::new(),
+            vec![FileProblem {
+                path: c.display_path.clone(),
+                message,
+            }],
+        ))
     };
     if len > limits.max_file_bytes {
-        return (
-            Vec::new(),
-            vec![problem(format!(
-                "skipped: {} bytes is over the {}-byte file size limit",
-                len, limits.max_file_bytes
-            ))],
-            true,
-            None,
-        );
+        return problem(format!(
+            "skipped: {} bytes is over the {}-byte file size limit",
+            len, limits.max_file_bytes
+        ));
     }
     let bytes = match read_regular_file(&c.disk_path, limits.max_file_bytes) {
         Ok(ReadOutcome::Bytes(b)) => b,
-        Ok(ReadOutcome::NotRegular) => return (Vec::new(), Vec::new(), true, None),
+        Ok(ReadOutcome::NotRegular) => return Outcome::file((Vec::new(), Vec::new())),
         Ok(ReadOutcome::TooLarge(len)) => {
-            return (
-                Vec::new(),
-                vec![problem(format!(
-                    "skipped: {len} bytes is over the {}-byte file size limit",
-                    limits.max_file_bytes
-                ))],
-                true,
-                None,
-            )
+            return problem(format!(
+                "skipped: {len} bytes is over the {}-byte file size limit",
+                limits.max_file_bytes
+            ))
         }
-        Err(e) => {
-            return (
-                Vec::new(),
-                vec![problem(format!("cannot read: {e}"))],
-                true,
-                None,
-            )
-        }
+        Err(e) => return problem(format!("cannot read: {e}")),
     };
-    // Directives are read from these bytes now: the suppression pass reads no file again.
+    // Directives are read from these bytes: the suppression pass reads no file again.
     let has_token = directives::may_have_directives(&bytes);
     let found = has_token
         .then(|| directives::find(&c.display_path, &c.disk_path, &bytes, rules))
@@ -325,18 +311,19 @@ fn scan_plain_file(
         disk_path: c.disk_path.clone(),
         bytes: Arc::new(bytes),
     };
-    let (findings, problems) = scan_source_cached(&file, rules, limits, cache);
-    (findings, problems, has_token, found)
+    let (findings, problems) = scan_source_cached(&file, rules, limits, options.cache.as_deref());
+    let keep = options.keep_sources && (!findings.is_empty() || found.is_some());
+    Outcome {
+        // Only files with a directive token are looked up by path afterwards.
+        plain: has_token,
+        directives: found,
+        sources: keep
+            .then(|| (file.display_path, file.bytes))
+            .into_iter()
+            .collect(),
+        ..Outcome::file((findings, problems))
+    }
 }
-
-/// A plain file's findings, problems, whether it belongs in `ScanResult::files`, and its
-/// directives.
-type PlainFile = (
-    Vec<Finding>,
-    Vec<FileProblem>,
-    bool,
-    Option<directives::FileDirectives>,
-);
 
 /// Scans one file's bytes. Never panics: a panic inside becomes a problem report for the file.
 pub fn scan_source(
