@@ -140,19 +140,6 @@ pub fn write_summary(out: &mut dyn Write, result: &ScanResult) -> std::io::Resul
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn membership_is_by_archive_prefix_and_separator() {
-        assert!(inside("a.zip!/x.php", "a.zip"));
-        assert!(inside("a.zip", "a.zip"));
-        assert!(!inside("a.zip.bak!/x.php", "a.zip"));
-        assert!(!inside("a.zipper/x.php", "a.zip"));
-    }
-}
-
 /// The totals line the `full` format ends with.
 pub fn write_totals(out: &mut dyn Write, result: &ScanResult) -> std::io::Result<()> {
     let count = |s: Severity| result.findings.iter().filter(|f| f.severity == s).count();
@@ -180,4 +167,17 @@ pub fn write_totals(out: &mut dyn Write, result: &ScanResult) -> std::io::Result
             .collect::<std::collections::BTreeSet<_>>()
             .len()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn membership_is_by_archive_prefix_and_separator() {
+        assert!(inside("a.zip!/x.php", "a.zip"));
+        assert!(inside("a.zip", "a.zip"));
+        assert!(!inside("a.zip.bak!/x.php", "a.zip"));
+        assert!(!inside("a.zipper/x.php", "a.zip"));
+    }
 }

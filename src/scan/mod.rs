@@ -318,7 +318,7 @@ fn scan_plain_file(c: &Candidate, len: u64, rules: &RuleSet, options: &ScanOptio
         plain: has_token,
         directives: found,
         sources: keep
-            .then(|| (file.display_path, file.bytes))
+            .then_some((file.display_path, file.bytes))
             .into_iter()
             .collect(),
         ..Outcome::file((findings, problems))
