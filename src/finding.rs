@@ -58,12 +58,66 @@ pub struct Finding {
     pub line_hash: String,
 }
 
-/// A file that could not be scanned, or was scanned only in part.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-pub struct FileProblem {
-    pub path: String,
-    pub message: String,
+impl Finding {
+    /// The one constructor: no decoded layers, no related locations, fingerprints assigned
+    /// later by [`fingerprint_all`]. `snippet` is the primary line as [`snippet`] shortens it
+    /// (or a stand-in for findings about a whole file, or the snippet of a cached finding).
+    pub fn new(
+        rule_id: impl Into<String>,
+        severity: Severity,
+        message: String,
+        location: Location,
+        snippet: String,
+    ) -> Finding {
+        Finding {
+            rule_id: rule_id.into(),
+            severity,
+            message,
+            location,
+            snippet,
+            layers: Vec::new(),
+            related: Vec::new(),
+            fingerprint: String::new(),
+            line_hash: String::new(),
+        }
+    }
+
+    /// The decoded layers between the file and the finding, outermost first.
+    pub fn with_layers(mut self, layers: Vec<Layer>) -> Finding {
+        self.layers = layers;
+        self
+    }
+
+    /// Other locations that explain the finding.
+    pub fn with_related(mut self, related: Vec<Related>) -> Finding {
+        self.related = related;
+        self
+    }
 }
+
+/// Longest snippet kept, in characters (a longer one keeps one less and ends in `…`).
+const SNIPPET_CHARS: usize = 200;
+
+/// A finding's snippet from its source line: trimmed, control characters but tab as spaces, at
+/// most [`SNIPPET_CHARS`] characters. Snippets feed fingerprints: changing this changes them.
+pub fn snippet(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(line);
+    let clean: String = text
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
+        .collect();
+    if clean.chars().count() > SNIPPET_CHARS {
+        let mut cut: String = clean.chars().take(SNIPPET_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        clean
+    }
+}
+
+/// A file that could not be scanned, or was scanned only in part (defined in `input::source`).
+pub use crate::input::source::FileProblem;
 
 /// The report order: path, position, rule, message.
 pub fn sort_findings(findings: &mut [Finding]) {
@@ -109,4 +163,20 @@ pub fn fingerprint_all(findings: &mut [Finding]) {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snippet;
+
+    #[test]
+    fn snippets_are_trimmed_cleaned_and_shortened() {
+        assert_eq!(snippet(b"  a\tb\x1bc \r"), "a\tb c");
+        let long = "x".repeat(300);
+        let s = snippet(long.as_bytes());
+        assert_eq!(s.chars().count(), 200);
+        assert!(s.ends_with("x…"));
+        assert_eq!(snippet("é".repeat(200).as_bytes()), "é".repeat(200));
+        assert_eq!(snippet(b"\xff ok"), "\u{fffd} ok");
+    }
 }

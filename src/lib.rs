@@ -20,7 +20,3 @@ pub mod scan;
 pub mod syntax;
 pub mod testing;
 pub mod units;
-
-/// The prefilter lives beside the rule set it is built from (`rules::prefilter`); this name is
-/// kept for the binary and the examples.
-pub use rules::prefilter;

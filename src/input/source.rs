@@ -13,6 +13,15 @@ pub struct SourceFile {
     pub bytes: Arc<Vec<u8>>,
 }
 
+/// A file that could not be scanned, or was scanned only in part (from reading onwards; the
+/// finding model re-exports it as `finding::FileProblem`). Defined here, upstream of the
+/// finding model, so that `input` depends on no later stage.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileProblem {
+    pub path: String,
+    pub message: String,
+}
+
 /// A 1-based line and column. Columns count UTF-16 code units, SARIF's default unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Position {

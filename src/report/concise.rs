@@ -10,8 +10,7 @@ pub fn write(out: &mut dyn Write, result: &ScanResult) -> std::io::Result<()> {
         let layers = if f.layers.is_empty() {
             String::new()
         } else {
-            let names: Vec<String> = f.layers.iter().map(|l| l.decoders.join("+")).collect();
-            format!(" [decoded: {}]", names.join(" → "))
+            format!(" [decoded: {}]", super::chain::names(&f.layers))
         };
         writeln!(
             out,

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 
+use super::chain;
 use super::sanitize::terminal;
 use crate::rules::Severity;
 use crate::scan::ScanResult;
@@ -72,15 +73,10 @@ pub fn write_capped(out: &mut dyn Write, result: &ScanResult) -> std::io::Result
         };
         let mut message = f.message.clone();
         if !f.layers.is_empty() {
-            let chain: Vec<String> = f
-                .layers
-                .iter()
-                .map(|l| format!("{} → {}", l.decoders.join("+"), l.scanned_as))
-                .collect();
             message.push_str(&format!(
                 "\nFound inside a decoded payload: {}\nDecoded line: {}",
-                chain.join(" ⇒ "),
-                f.layers.last().map_or("", |l| l.excerpt.as_str())
+                chain::summary(&f.layers),
+                chain::decoded_line(&f.layers)
             ));
         }
         let command = format!(

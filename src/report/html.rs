@@ -500,16 +500,16 @@ fn write_finding(
             out,
             "<div class=\"layers\"><strong>Decoded layers</strong> (outermost first)<ol>"
         )?;
-        for l in &f.layers {
+        for step in super::chain::steps(&f.layers) {
             writeln!(
                 out,
                 "<li>decoded by <code>{}</code>, scanned as {}; at line {}, column {}:\
                  <pre>{}</pre></li>",
-                escape(&l.decoders.join(" → ")),
-                escape(&l.scanned_as),
-                l.position.line,
-                l.position.column,
-                escape(&l.excerpt)
+                escape(&step.decoders),
+                escape(step.scanned_as),
+                step.line,
+                step.column,
+                escape(step.excerpt)
             )?;
         }
         writeln!(out, "</ol></div>")?;

@@ -125,22 +125,36 @@ pub fn write(
             }
         };
         let d = diagnostic(f, rules, text);
-        let mut s = String::new();
-        if handler.render_report(&mut s, &d).is_err() {
-            s = format!("{}: {}\n", f.location.path, f.message);
-        }
+        // miette panics on some inputs (a label past column 65,535 of a minified line: Rust's
+        // format width limit); such a finding is printed without its excerpt.
+        let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut s = String::new();
+            handler.render_report(&mut s, &d).map(|_| s)
+        }));
+        let s = match rendered {
+            Ok(Ok(s)) => s,
+            _ => format!(
+                "{}[{}] {}:{}:{}: {} (excerpt not shown)\n",
+                f.severity.as_str(),
+                f.rule_id,
+                terminal(&f.location.path),
+                f.location.start.line,
+                f.location.start.column,
+                terminal(&f.message)
+            ),
+        };
         write!(out, "{s}")?;
-        for (i, layer) in f.layers.iter().enumerate() {
+        for step in super::chain::steps(&f.layers) {
             writeln!(
                 out,
                 "  {} layer {}: decoded by {} and scanned as {}; at line {} col {}:\n      {}",
-                if i == 0 { "╰▶" } else { "  ▶" },
-                i + 1,
-                layer.decoders.join(" → "),
-                layer.scanned_as,
-                layer.position.line,
-                layer.position.column,
-                terminal(&layer.excerpt)
+                if step.number == 1 { "╰▶" } else { "  ▶" },
+                step.number,
+                step.decoders,
+                step.scanned_as,
+                step.line,
+                step.column,
+                terminal(step.excerpt)
             )?;
         }
         if !f.layers.is_empty() {

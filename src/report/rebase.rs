@@ -205,6 +205,8 @@ impl Rebase {
             problems,
             files_scanned: result.files_scanned,
             files: result.files.clone(),
+            directives: result.directives.clone(),
+            sources: result.sources.clone(),
             archives: result.archives.clone(),
             files_from_cache: result.files_from_cache,
             files_known_good: result.files_known_good,

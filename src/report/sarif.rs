@@ -13,6 +13,7 @@ use serde_sarif::sarif::{
     ThreadFlow, ThreadFlowLocation, Tool, ToolComponent,
 };
 
+use super::chain;
 use crate::finding::{Finding, Location as FindingLocation};
 use crate::rules::schema::RuleFile;
 use crate::rules::{Rule, RuleSet, Severity};
@@ -173,25 +174,21 @@ fn layer_flow(f: &Finding) -> Option<CodeFlow> {
             &f.location,
             Some(format!(
                 "encoded literal, decoded by {}",
-                f.layers[0].decoders.join(" → ")
+                chain::decoders(&f.layers[0])
             )),
         ))
         .build()];
-    for (i, layer) in f.layers.iter().enumerate() {
+    for step in chain::steps(&f.layers) {
         let text = format!(
             "layer {} ({}), line {} col {}: {}",
-            i + 1,
-            layer.scanned_as,
-            layer.position.line,
-            layer.position.column,
-            layer.excerpt
+            step.number, step.scanned_as, step.line, step.column, step.excerpt
         );
         steps.push(
             // GitHub needs a physical location on every step: the decoded text has none in
             // the repository, so each layer points at the literal the chain was decoded from.
             ThreadFlowLocation::builder()
                 .location(location(&f.location, Some(text)))
-                .nesting_level(i as i64 + 1)
+                .nesting_level(step.number as i64)
                 .build(),
         );
     }
@@ -243,12 +240,10 @@ fn escape_brackets(text: &str) -> String {
 }
 
 fn layer_summary(f: &Finding) -> String {
-    let chain: Vec<String> = f
-        .layers
-        .iter()
-        .map(|l| format!("{} → {}", l.decoders.join("+"), l.scanned_as))
-        .collect();
-    format!("found inside a decoded payload: {}", chain.join(" ⇒ "))
+    format!(
+        "found inside a decoded payload: {}",
+        chain::summary(&f.layers)
+    )
 }
 
 fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
@@ -257,7 +252,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         message.push_str(&format!(
             " ({}; decoded line: {})",
             layer_summary(f),
-            f.layers.last().map_or("", |l| l.excerpt.as_str())
+            chain::decoded_line(&f.layers)
         ));
     }
     let mut partial = BTreeMap::new();

@@ -48,12 +48,11 @@ fn url_path(path: &str) -> String {
         .collect()
 }
 
-/// `https://github.com/OWNER/REPO/blob/SHA/` from the runner's variables, when all are set
-/// and well-formed.
-pub fn link_base_from_env() -> Option<String> {
-    let server = std::env::var("GITHUB_SERVER_URL").ok()?;
-    let repo = std::env::var("GITHUB_REPOSITORY").ok()?;
-    let sha = std::env::var("GITHUB_SHA").ok()?;
+/// `https://github.com/OWNER/REPO/blob/SHA/` from the runner's variables `GITHUB_SERVER_URL`,
+/// `GITHUB_REPOSITORY` and `GITHUB_SHA` (read by the command line), when all are set and
+/// well-formed.
+pub fn link_base(server: Option<&str>, repo: Option<&str>, sha: Option<&str>) -> Option<String> {
+    let (server, repo, sha) = (server?, repo?, sha?);
     let name_ok = |s: &str| {
         !s.is_empty()
             && s.chars()

@@ -140,6 +140,35 @@ pub fn write_summary(out: &mut dyn Write, result: &ScanResult) -> std::io::Resul
     Ok(())
 }
 
+/// The totals line the `full` format ends with.
+pub fn write_totals(out: &mut dyn Write, result: &ScanResult) -> std::io::Result<()> {
+    let count = |s: Severity| result.findings.iter().filter(|f| f.severity == s).count();
+    let mut extra = String::new();
+    if result.files_from_cache > 0 {
+        extra.push_str(&format!(" ({} from cache)", result.files_from_cache));
+    }
+    if result.files_known_good > 0 {
+        extra.push_str(&format!(
+            ", {} files matched known-good manifests",
+            result.files_known_good
+        ));
+    }
+    writeln!(
+        out,
+        "skimlint: {} files scanned{extra}, {} errors, {} warnings, {} notes, {} files not fully scanned",
+        result.files_scanned,
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Note),
+        result
+            .problems
+            .iter()
+            .map(|p| &p.path)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

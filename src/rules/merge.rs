@@ -48,9 +48,17 @@ pub struct Linked {
     pub error: Option<RuleError>,
 }
 
-/// Is the merging of queries switched off (`SKIMLINT_PER_RULE_QUERIES`)?
-fn per_rule_forced() -> bool {
-    std::env::var_os("SKIMLINT_PER_RULE_QUERIES").is_some_and(|v| !v.is_empty() && v != "0")
+static PER_RULE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Forces one query per rule for the whole process (the command line does for
+/// `SKIMLINT_PER_RULE_QUERIES`; the library reads no environment). Set before any linking.
+pub fn set_per_rule_queries(on: bool) {
+    PER_RULE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Is the merging of queries switched off (`set_per_rule_queries(true)`)?
+pub fn per_rule_forced() -> bool {
+    PER_RULE.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Compiles the query specs of `lang` of all rules: one merged query, or (when that fails,

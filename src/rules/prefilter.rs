@@ -31,16 +31,10 @@ pub fn set_enabled(on: bool) {
     DISABLED.store(!on, Ordering::Relaxed);
 }
 
-/// Is the prefilter in use? Off when `set_enabled(false)` was called or
-/// `SKIMLINT_NO_PREFILTER` is set to anything but `0` or empty.
+/// Is the prefilter in use? Off when `set_enabled(false)` was called (the command line does
+/// for `--no-prefilter` and `SKIMLINT_NO_PREFILTER`; the library reads no environment).
 pub fn enabled() -> bool {
-    if DISABLED.load(Ordering::Relaxed) {
-        return false;
-    }
-    static ENV: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    !*ENV.get_or_init(|| {
-        std::env::var_os("SKIMLINT_NO_PREFILTER").is_some_and(|v| !v.is_empty() && v != "0")
-    })
+    !DISABLED.load(Ordering::Relaxed)
 }
 
 /// Stands for the decoder table's prefilter words (`crate::decode::DECODERS`) plus

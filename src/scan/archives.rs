@@ -24,6 +24,8 @@ pub struct ArchiveOutcome {
     pub files: usize,
     /// The file was not a readable archive and was scanned as a plain file.
     pub scanned_as_plain_file: bool,
+    /// Members with findings and their bytes (only with `keep_sources`).
+    pub sources: Vec<(String, std::sync::Arc<Vec<u8>>)>,
 }
 
 /// Scans the archive at `disk_path`, reported as `display_path`, member by member, in memory.
@@ -34,6 +36,7 @@ pub fn scan_archive(
     rules: &RuleSet,
     limits: &Limits,
     archive_limits: &ArchiveLimits,
+    keep_sources: bool,
 ) -> ArchiveOutcome {
     // `--max-file-size` caps members too.
     let archive_limits = &ArchiveLimits {
@@ -49,7 +52,12 @@ pub fn scan_archive(
             .map(|f| super::scan_source(f, rules, limits))
             .collect();
         outcome.files += batch.len();
-        for (findings, problems) in results {
+        for (file, (findings, problems)) in batch.iter().zip(results) {
+            if keep_sources && !findings.is_empty() {
+                outcome
+                    .sources
+                    .push((file.display_path.clone(), file.bytes.clone()));
+            }
             outcome.findings.extend(findings);
             outcome.problems.extend(problems);
         }

@@ -79,21 +79,24 @@ pub struct Cache {
     temp_counter: AtomicU64,
 }
 
-/// The default cache folder: `SKIMLINT_CACHE_DIR`, `$XDG_CACHE_HOME/skimlint` or
-/// `~/.cache/skimlint`.
-pub fn default_dir() -> Option<PathBuf> {
-    let env = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if let Some(d) = env("SKIMLINT_CACHE_DIR") {
-        return Some(d);
+/// The default cache folder from the environment's values (read by the command line):
+/// `SKIMLINT_CACHE_DIR`, `$XDG_CACHE_HOME/skimlint` or `~/.cache/skimlint`. Empty values
+/// count as unset.
+pub fn default_dir(
+    skimlint_cache_dir: Option<&Path>,
+    xdg_cache_home: Option<&Path>,
+    home: Option<&Path>,
+) -> Option<PathBuf> {
+    fn set(v: Option<&Path>) -> Option<&Path> {
+        v.filter(|p| !p.as_os_str().is_empty())
     }
-    if let Some(x) = env("XDG_CACHE_HOME").filter(|p| p.is_absolute()) {
+    if let Some(d) = set(skimlint_cache_dir) {
+        return Some(d.to_path_buf());
+    }
+    if let Some(x) = set(xdg_cache_home).filter(|p| p.is_absolute()) {
         return Some(x.join("skimlint"));
     }
-    env("HOME").map(|h| h.join(".cache").join("skimlint"))
+    set(home).map(|h| h.join(".cache").join("skimlint"))
 }
 
 /// Whether `dir` is (or would be) inside one of the scanned `paths`.
@@ -153,7 +156,7 @@ pub fn fingerprint(rules: &RuleSet, limits: &Limits) -> [u8; 32] {
     }
     h.update(format!("\0limits {limits:?}").as_bytes());
     h.update(format!("\0prefilter {}", crate::rules::prefilter::enabled()).as_bytes());
-    let per_rule = std::env::var("SKIMLINT_PER_RULE_QUERIES").unwrap_or_default();
+    let per_rule = crate::rules::merge::per_rule_forced();
     h.update(format!("\0per-rule {per_rule}").as_bytes());
     h.finalize().into()
 }
@@ -252,14 +255,15 @@ impl CachedFinding {
     }
 
     fn to(&self, path: &str) -> Finding {
-        Finding {
-            rule_id: self.rule_id.clone(),
-            severity: self.severity,
-            message: self.message.clone(),
-            location: self.at.to(path),
-            snippet: self.snippet.clone(),
-            layers: self
-                .layers
+        Finding::new(
+            self.rule_id.clone(),
+            self.severity,
+            self.message.clone(),
+            self.at.to(path),
+            self.snippet.clone(),
+        )
+        .with_layers(
+            self.layers
                 .iter()
                 .map(|l| Layer {
                     decoders: l.decoders.clone(),
@@ -271,17 +275,16 @@ impl CachedFinding {
                     excerpt: l.excerpt.clone(),
                 })
                 .collect(),
-            related: self
-                .related
+        )
+        .with_related(
+            self.related
                 .iter()
                 .map(|(l, m)| Related {
                     location: l.to(path),
                     message: m.clone(),
                 })
                 .collect(),
-            fingerprint: String::new(),
-            line_hash: String::new(),
-        }
+        )
     }
 }
 

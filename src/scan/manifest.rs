@@ -412,24 +412,16 @@ pub enum Verdict {
 
 fn finding(rule: &str, display: &str, message: String, sha256: &str) -> Finding {
     let at = Position { line: 1, column: 1 };
-    Finding {
-        rule_id: rule.to_string(),
-        severity: Severity::Warning,
-        message,
-        location: Location {
-            path: display.to_string(),
-            start: at,
-            end: at,
-            bytes: 0..0,
-        },
-        // The content hash stands in for the line: a baselined finding comes back when the
-        // file changes again.
-        snippet: format!("sha256:{}", &sha256[..sha256.len().min(16)]),
-        layers: Vec::new(),
-        related: Vec::new(),
-        fingerprint: String::new(),
-        line_hash: String::new(),
-    }
+    let location = Location {
+        path: display.to_string(),
+        start: at,
+        end: at,
+        bytes: 0..0,
+    };
+    // The content hash stands in for the line: a baselined finding comes back when the file
+    // changes again.
+    let snippet = format!("sha256:{}", &sha256[..sha256.len().min(16)]);
+    Finding::new(rule, Severity::Warning, message, location, snippet)
 }
 
 /// Checks the file at `disk_path` (reported as `display`) against its role.

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 pub mod archives;
 pub mod cache;
 pub mod config;
+pub mod directives;
 pub mod manifest;
 pub mod profile;
 pub mod progress;
@@ -42,6 +43,9 @@ pub struct ScanOptions {
     pub known_good: Vec<Arc<crate::scan::manifest::Manifest>>,
     /// The result cache (`None`: `--no-cache`). Files on disk only, not archive members.
     pub cache: Option<Arc<crate::scan::cache::Cache>>,
+    /// Keep the bytes of files (and archive members) with findings or directives in
+    /// `ScanResult::sources`, for reports that show excerpts.
+    pub keep_sources: bool,
 }
 
 /// Stable hash of a display path for `--partition` (64-bit FNV-1a: the same on every platform
@@ -60,10 +64,16 @@ pub struct ScanResult {
     pub findings: Vec<Finding>,
     pub problems: Vec<FileProblem>,
     pub files_scanned: usize,
-    /// The files that were scanned and may hold `skimlint-ignore` comments: display path and
-    /// where they are on disk (read again by the suppression pass).
+    /// Plain files on disk that were scanned and held `skimlint-ignore`, or could not be read
+    /// (display path and where they are on disk: `report::rebase` looks them up first).
     /// Archives expanded in memory are not among them (their members are not on disk).
     pub files: Vec<Candidate>,
+    /// The `skimlint-ignore` directives found while scanning plain files, for the
+    /// suppression pass (`post::suppress`), which reads no file again.
+    pub directives: Vec<directives::FileDirectives>,
+    /// Display path → the bytes the scan read, for files and archive members with findings or
+    /// directives, when `ScanOptions::keep_sources` (report excerpts read no file again).
+    pub sources: std::collections::BTreeMap<String, Arc<Vec<u8>>>,
     /// Top-level archives scanned, sorted by path.
     pub archives: Vec<ArchiveSummary>,
     /// Files skipped because their content matches a known-good manifest (not in
@@ -90,6 +100,10 @@ struct Outcome {
     plain: bool,
     /// Matched a known-good manifest; not scanned.
     known_good: bool,
+    /// The file's `skimlint-ignore` directives.
+    directives: Option<directives::FileDirectives>,
+    /// Bytes kept for report excerpts (`ScanOptions::keep_sources`).
+    sources: Vec<(String, Arc<Vec<u8>>)>,
 }
 
 pub fn scan_paths(paths: &[PathBuf], rules: &RuleSet, options: &ScanOptions) -> ScanResult {
@@ -151,6 +165,8 @@ pub fn scan_paths_with_progress(
         if outcome.plain {
             result.files.push(c);
         }
+        result.directives.extend(outcome.directives);
+        result.sources.extend(outcome.sources);
     }
     result.archives.sort();
     if let Some(cache) = &options.cache {
@@ -187,6 +203,8 @@ fn scan_candidate(
                     archive: None,
                     plain: false,
                     known_good: true,
+                    directives: None,
+                    sources: Vec::new(),
                 }
             }
             crate::scan::manifest::Verdict::Analyse(f) => integrity = f,
@@ -220,6 +238,7 @@ fn scan_candidate_inner(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -
             rules,
             &options.limits,
             &options.archive,
+            options.keep_sources,
         );
         return Outcome {
             findings: a.findings,
@@ -231,20 +250,11 @@ fn scan_candidate_inner(c: &Candidate, rules: &RuleSet, options: &ScanOptions) -
             }),
             plain: a.scanned_as_plain_file,
             known_good: false,
+            directives: None,
+            sources: a.sources,
         };
     }
-    let (findings, problems, directives) = scan_plain_file(
-        c,
-        meta.len(),
-        rules,
-        &options.limits,
-        options.cache.as_deref(),
-    );
-    Outcome {
-        // A file without `skimlint-ignore` is not read again by the suppression pass.
-        plain: directives,
-        ..Outcome::file((findings, problems))
-    }
+    scan_plain_file(c, meta.len(), rules, options)
 }
 
 impl Outcome {
@@ -256,54 +266,63 @@ impl Outcome {
             archive: None,
             plain: true,
             known_good: false,
+            directives: None,
+            sources: Vec::new(),
         }
     }
 }
 
-fn scan_plain_file(
-    c: &Candidate,
-    len: u64,
-    rules: &RuleSet,
-    limits: &Limits,
-    cache: Option<&crate::scan::cache::Cache>,
-) -> (Vec<Finding>, Vec<FileProblem>, bool) {
-    let problem = |message: String| FileProblem {
-        path: c.display_path.clone(),
-        message,
+/// Reads a plain file once, finds its directives, and scans it.
+fn scan_plain_file(c: &Candidate, len: u64, rules: &RuleSet, options: &ScanOptions) -> Outcome {
+    let limits = &options.limits;
+    let problem = |message: String| {
+        Outcome::file((
+            Vec::new(),
+            vec![FileProblem {
+                path: c.display_path.clone(),
+                message,
+            }],
+        ))
     };
     if len > limits.max_file_bytes {
-        return (
-            Vec::new(),
-            vec![problem(format!(
-                "skipped: {} bytes is over the {}-byte file size limit",
-                len, limits.max_file_bytes
-            ))],
-            true,
-        );
+        return problem(format!(
+            "skipped: {} bytes is over the {}-byte file size limit",
+            len, limits.max_file_bytes
+        ));
     }
     let bytes = match read_regular_file(&c.disk_path, limits.max_file_bytes) {
         Ok(ReadOutcome::Bytes(b)) => b,
-        Ok(ReadOutcome::NotRegular) => return (Vec::new(), Vec::new(), true),
+        Ok(ReadOutcome::NotRegular) => return Outcome::file((Vec::new(), Vec::new())),
         Ok(ReadOutcome::TooLarge(len)) => {
-            return (
-                Vec::new(),
-                vec![problem(format!(
-                    "skipped: {len} bytes is over the {}-byte file size limit",
-                    limits.max_file_bytes
-                ))],
-                true,
-            )
+            return problem(format!(
+                "skipped: {len} bytes is over the {}-byte file size limit",
+                limits.max_file_bytes
+            ))
         }
-        Err(e) => return (Vec::new(), vec![problem(format!("cannot read: {e}"))], true),
+        Err(e) => return problem(format!("cannot read: {e}")),
     };
-    let directives = crate::post::suppress::may_have_directives(&bytes);
+    // Directives are read from these bytes: the suppression pass reads no file again.
+    let has_token = directives::may_have_directives(&bytes);
+    let found = has_token
+        .then(|| directives::find(&c.display_path, &c.disk_path, &bytes, rules))
+        .flatten();
     let file = SourceFile {
         display_path: c.display_path.clone(),
         disk_path: c.disk_path.clone(),
         bytes: Arc::new(bytes),
     };
-    let (findings, problems) = scan_source_cached(&file, rules, limits, cache);
-    (findings, problems, directives)
+    let (findings, problems) = scan_source_cached(&file, rules, limits, options.cache.as_deref());
+    let keep = options.keep_sources && (!findings.is_empty() || found.is_some());
+    Outcome {
+        // Only files with a directive token are looked up by path afterwards.
+        plain: has_token,
+        directives: found,
+        sources: keep
+            .then_some((file.display_path, file.bytes))
+            .into_iter()
+            .collect(),
+        ..Outcome::file((findings, problems))
+    }
 }
 
 /// Scans one file's bytes. Never panics: a panic inside becomes a problem report for the file.
@@ -421,27 +440,24 @@ fn analyse(
         .map(|hit| {
             let rule = &rules.rules[hit.rule];
             let loc = location(&hit.span);
-            let snippet = engine_short(&String::from_utf8_lossy(
-                index.line_text(text, loc.start.line),
-            ));
-            Finding {
-                rule_id: rule.meta.id.clone(),
-                severity: rule.meta.severity,
-                message: hit.message,
-                location: loc,
+            let snippet = crate::finding::snippet(index.line_text(text, loc.start.line));
+            Finding::new(
+                rule.meta.id.clone(),
+                rule.meta.severity,
+                hit.message,
+                loc,
                 snippet,
-                layers: hit.layers,
-                related: hit
-                    .related
+            )
+            .with_layers(hit.layers)
+            .with_related(
+                hit.related
                     .iter()
                     .map(|(span, message)| Related {
                         location: location(span),
                         message: message.clone(),
                     })
                     .collect(),
-                fingerprint: String::new(),
-                line_hash: String::new(),
-            }
+            )
         })
         .collect();
     let mut problems: Vec<FileProblem> = scan
@@ -455,18 +471,4 @@ fn analyse(
     problems.sort();
     problems.dedup();
     (findings, problems)
-}
-
-fn engine_short(s: &str) -> String {
-    let t = s.trim();
-    let clean: String = t
-        .chars()
-        .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
-        .collect();
-    if clean.chars().count() > 200 {
-        let cut: String = clean.chars().take(199).collect();
-        format!("{cut}…")
-    } else {
-        clean
-    }
 }

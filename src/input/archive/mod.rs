@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::finding::FileProblem;
+use crate::input::source::FileProblem;
 use crate::input::source::SourceFile;
 
 /// The archive formats skimlint opens.
