@@ -1,6 +1,6 @@
 //! Baselines: the fingerprints of findings that were accepted at some point. `--write-baseline`
 //! records the current findings; `--baseline` reports only findings not recorded. Fingerprints do
-//! not contain line numbers (see `report::finding`), so edits elsewhere in a file keep them.
+//! not contain line numbers (see `crate::finding`), so edits elsewhere in a file keep them.
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -377,7 +377,7 @@ fn scan_source_inner(
     limits: &Limits,
     cache: Option<&crate::scan::cache::Cache>,
 ) -> (Vec<Finding>, Vec<FileProblem>) {
-    // Cached results (see src/cache.rs): hashing is cheaper than the prefilter.
+    // Cached results (see src/scan/cache.rs): hashing is cheaper than the prefilter.
     let key = cache.map(|c| c.key(&file.disk_path, &file.bytes));
     if let (Some(c), Some(k)) = (cache, &key) {
         if let Some(hit) = c.get(k, &file.display_path) {
