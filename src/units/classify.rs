@@ -186,6 +186,17 @@ fn php_fragment(head: &[u8]) -> bool {
             (r"(?i)\barray\s*\(", 1),
             // `require 'app/Mage.php';`, `Mage::app()`.
             (r#"(?m)(^|;)\s*(require|include)(_once)?\s*\(?\s*['"][^'"\n]*\.php['"]"#, 2),
+            // `include`/`require` of a quoted, variable or computed path (a bare word, as in
+            // nginx's `include mime.types;`, does not count, nor CommonJS's `require('x')` or a
+            // Sass `@include mixin(…)`), of an absolute path, a stream or an escaped string, or
+            // of what PHP's decoders return; `_once`; and what only PHP paths are built from:
+            // magic constants, `dirname(`, stream wrappers.
+            (r#"(?m)(^|;|\{)\s*@?\s*(include(_once)?|require_once|require\s|require\s*\(\s*\$)\s*\(?\s*(\$|['"]|__DIR__|dirname\b|[A-Z_]{3,}\s*\.)"#, 3),
+            (r#"(?m)(^|;|\{)\s*@?\s*(include|require)(_once)?\s*\(?\s*['"](/|[a-z]+:|\\x[0-9a-fA-F]{2}|\\[0-7]{3})"#, 1),
+            (r"(?m)(^|;|\{)\s*@?\s*(include|require)(_once)?\s*\(?\s*(base64_decode|str_rot13|strrev|hex2bin|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|convert_uudecode|chr|implode|join|sprintf|pack|str_replace|trim)\s*\(", 2),
+            (r"\b(include|require)_once\b", 2),
+            (r"\b__(FILE|DIR)__\b|\bdirname\s*\(", 2),
+            (r"\b(php|phar|zip|expect)://", 2),
             (r"\b[A-Z]\w*::\w+\s*\(", 1),
             (r"->\s*[A-Za-z_]", 1),
             (r"\.=", 1),
@@ -326,6 +337,14 @@ mod tests {
             b"$c = $_GET['c'];\nsystem($c);\n",
             b"goto L1;\nL2:\necho fread($p, 4096);\ngoto L3;\nL1:\n$p = popen($c, 'r');\ngoto L2;\nL3:\n",
             b"$_f1 = 'sys'.'tem';\n$c = $_REQUEST['x'];\n$_f1($c);\n",
+            b"include dirname(__FILE__) . '/favicon.ico';\n",
+            b"@include '/tmp/sess_a91c2';\n",
+            b"require_once 'php://input';\n",
+            b"@require_once __DIR__ . '/../uploads/logo.png';\n",
+            b"require '/tmp/.cache/x';\n",
+            b"include base64_decode('L3RtcC94');\n",
+            b"require str_rot13('/gzc/k');\n",
+            b"include \"\\x2ftmp\\x2fx\";\n",
         ];
         for p in php {
             assert_eq!(
@@ -346,6 +365,22 @@ mod tests {
             ),
             (
                 b"#!/usr/bin/perl\nmy $x = shift;\nmy $y = $x . 'a';\nprint $y;\n",
+                FileKind::Skip,
+            ),
+            (
+                b"include mime.types;\ndefault_type application/octet-stream;\n",
+                FileKind::Skip,
+            ),
+            (
+                b".cart {\n  @include button-variant($primary);\n  @include media(md) { width: 50%; }\n}\n",
+                FileKind::Skip,
+            ),
+            (
+                b"require('./polyfills');\nrequire('./analytics');\nvar cart = require('./cart');\n",
+                FileKind::Javascript,
+            ),
+            (
+                b"#include <stdio.h>\n#include \"shop.h\"\nint main(void) { return 0; }\n",
                 FileKind::Skip,
             ),
         ];
