@@ -182,7 +182,9 @@ fn php_fragment(head: &[u8]) -> bool {
             // Functions only PHP has (JavaScript's decoders are `atob`/`unescape`).
             (r"(?i)(?:^|[^.\w$>:])(system|exec|base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|bin2hex|create_function|call_user_func(_array)?|file_put_contents|file_get_contents|fopen|fwrite|fputs|fread|fclose|move_uploaded_file|shell_exec|passthru|proc_open|popen|curl_init|curl_exec|isset|preg_replace(_callback)?|str_replace|implode|explode|strtolower|substr|strlen|urldecode|chr|ord|array_map|function_exists|ini_set|set_time_limit|error_reporting|stream_get_contents|mb_send_mail|htmlspecialchars)\s*\(", 2),
             // `eval(base64_decode(…` and the like: a packed payload's usual first line.
-            (r"(?i)\b(eval|assert)\s*\(\s*@?\s*(base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|urldecode|rawurldecode|convert_uudecode)\s*\(", 3),
+            (r"(?i)\b(eval|assert)\s*\(\s*@?\s*(base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|urldecode|rawurldecode|convert_uudecode|pack|implode|join)\s*\(", 3),
+            // PHP-only decoders that have no place in the function list above.
+            (r#"(?i)\b(convert_uudecode\s*\(|pack\s*\(\s*['"]H\*)"#, 2),
             (r"(?i)\barray\s*\(", 1),
             // `require 'app/Mage.php';`, `Mage::app()`.
             (r#"(?m)(^|;)\s*(require|include)(_once)?\s*\(?\s*['"][^'"\n]*\.php['"]"#, 2),
@@ -345,6 +347,8 @@ mod tests {
             b"include base64_decode('L3RtcC94');\n",
             b"require str_rot13('/gzc/k');\n",
             b"include \"\\x2ftmp\\x2fx\";\n",
+            b"eval(pack('H*', '2463203d20245f4745545b2763275d3b'));\n",
+            b"eval(convert_uudecode('0)&,@/2`D7T=%5%LG8R==.P``\n`\n'));\n",
         ];
         for p in php {
             assert_eq!(
