@@ -172,15 +172,16 @@ fn php_fragment(head: &[u8]) -> bool {
     static PHP: OnceLock<Vec<(Regex, usize)>> = OnceLock::new();
     static OTHER: OnceLock<Regex> = OnceLock::new();
     let statement = STATEMENT.get_or_init(|| {
-        Regex::new(r"(?m)(^|;|\{|\}|:)\s*(\$[A-Za-z_]\w*(\[[^\]\n]*\])*\s*(=|\.=|->)|(if|foreach|while)\s*\(\s*(\$|isset|!|@|count|preg_match)|(public|private|protected)?\s*function\s+\w+\s*\(|error_reporting\s*\(|(@\s*)?(eval|assert|die|exit|goto|include|require|include_once|require_once)\b)")
+        Regex::new(r"(?m)(^|;|\{|\}|:)\s*((\$[A-Za-z_]\w*|\$\{[^}\n]*\})(\[[^\]\n]*\])*\s*(=|\.=|->|\()|(if|foreach|while)\s*\(\s*(\$|isset|!|@|count|preg_match)|(public|private|protected)?\s*function\s+\w+\s*\(|error_reporting\s*\(|(@\s*)?(eval|assert|die|exit|goto|include|require|include_once|require_once)\b)")
             .expect("valid regex")
     });
     let php = PHP.get_or_init(|| {
         [
             // Superglobals and `$GLOBALS`.
             (r"\$(_GET|_POST|_REQUEST|_COOKIE|_SERVER|_FILES|_SESSION|_ENV|GLOBALS)\s*\[", 3),
+            (r#"\$\{\s*['"]_(GET|POST|REQUEST|COOKIE|SERVER|FILES)['"]\s*\}"#, 3),
             // Functions only PHP has (JavaScript's decoders are `atob`/`unescape`).
-            (r"(?i)(?:^|[^.\w$>:])(system|exec|base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|bin2hex|create_function|call_user_func(_array)?|file_put_contents|file_get_contents|fopen|fwrite|fputs|fread|fclose|move_uploaded_file|shell_exec|passthru|proc_open|popen|curl_init|curl_exec|isset|preg_replace(_callback)?|str_replace|implode|explode|strtolower|substr|strlen|urldecode|chr|ord|array_map|function_exists|ini_set|set_time_limit|error_reporting|stream_get_contents|mb_send_mail|htmlspecialchars)\s*\(", 2),
+            (r"(?i)(?:^|[^.\w$>:])(system|exec|assert|pcntl_exec|getallheaders|extract|parse_str|base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|bin2hex|create_function|call_user_func(_array)?|file_put_contents|file_get_contents|fopen|fwrite|fputs|fread|fclose|move_uploaded_file|shell_exec|passthru|proc_open|popen|curl_init|curl_exec|isset|preg_replace(_callback)?|str_replace|implode|explode|strtolower|substr|strlen|urldecode|chr|ord|array_map|function_exists|ini_set|set_time_limit|error_reporting|stream_get_contents|mb_send_mail|htmlspecialchars)\s*\(", 2),
             // `eval(base64_decode(…` and the like: a packed payload's usual first line.
             (r"(?i)\b(eval|assert)\s*\(\s*@?\s*(base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|urldecode|rawurldecode|convert_uudecode|pack|implode|join)\s*\(", 3),
             // PHP-only decoders that have no place in the function list above.
@@ -348,6 +349,9 @@ mod tests {
             b"require str_rot13('/gzc/k');\n",
             b"include \"\\x2ftmp\\x2fx\";\n",
             b"eval(pack('H*', '2463203d20245f4745545b2763275d3b'));\n",
+            b"$_GET['f']($_GET['a']);\n",
+            b"${'_COOKIE'}['f'](${'_COOKIE'}['a']);\n",
+            b"$c = ${'_POST'}['cmd'];\nassert($c);\n",
             b"eval(convert_uudecode('0)&,@/2`D7T=%5%LG8R==.P``\n`\n'));\n",
         ];
         for p in php {

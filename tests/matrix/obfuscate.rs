@@ -448,7 +448,10 @@ fn php_wrap(program: &str, wrapper: &str) -> String {
                 .chunks(7)
                 .map(|c| php_quote(&c.iter().collect::<String>()))
                 .collect();
-            format!("$_p = array({});\neval(implode('', $_p));\n", parts.join(", "))
+            format!(
+                "$_p = array({});\neval(implode('', $_p));\n",
+                parts.join(", ")
+            )
         }
         other => panic!("unknown PHP obfuscation step {other}"),
     }
