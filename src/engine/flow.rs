@@ -59,6 +59,17 @@ fn preorder_in<'a>(folder: &Folder<'a>, root: Node<'a>, visit: impl FnMut(Node<'
     }
 }
 
+/// PHP built-ins that store (parts of) one argument into a by-reference argument: the
+/// argument read and the argument written, by position (PHP manual: parse_str, mb_parse_str,
+/// preg_match, preg_match_all).
+fn php_out_parameter(name: &str) -> Option<(usize, usize)> {
+    match name {
+        "parse_str" | "mb_parse_str" => Some((0, 1)),
+        "preg_match" | "preg_match_all" => Some((1, 2)),
+        _ => None,
+    }
+}
+
 fn is_scope(kind: &str) -> bool {
     matches!(
         kind,
@@ -136,6 +147,9 @@ impl FlowIndex {
         // call hands them, bound to their parameters when the walk reaches them.
         let mut handed: HashMap<usize, Vec<Range<usize>>> = HashMap::new();
         let mut callbacks: Vec<(usize, Vec<String>, Vec<Range<usize>>)> = Vec::new();
+        // PHP functions that write what they read into a variable passed by reference
+        // (`parse_str($qs, $q)`): that variable is assigned from the read argument.
+        let mut out_params: Vec<(Key, Range<usize>)> = Vec::new();
         let txt = |n: Node| String::from_utf8_lossy(&text[n.byte_range()]).into_owned();
         let name_kinds: &[&str] = match lang {
             Lang::Javascript => &[
@@ -194,11 +208,24 @@ impl FlowIndex {
                 handed.insert(function, data);
             }
             if let (Some(callee), Some(args)) = (callee, n.child_by_field_name("arguments")) {
-                let spans = args
+                let spans: Vec<Range<usize>> = args
                     .named_children(&mut args.walk())
                     .map(|a| a.byte_range())
                     .collect();
-                calls.push((txt(callee).to_ascii_lowercase(), spans));
+                let name = txt(callee).to_ascii_lowercase();
+                if n.kind() == "function_call_expression" {
+                    if let Some((from, to)) = php_out_parameter(&name) {
+                        let target = args
+                            .named_children(&mut args.walk())
+                            .nth(to)
+                            .and_then(|a| a.named_child(0))
+                            .filter(|v| v.kind() == "variable_name");
+                        if let (Some(target), Some(from)) = (target, spans.get(from)) {
+                            out_params.push(((current, txt(target)), from.clone()));
+                        }
+                    }
+                }
+                calls.push((name, spans));
             }
             if n.kind() == "variable_declarator" {
                 if let Some(name) = n.child_by_field_name("name") {
@@ -242,6 +269,7 @@ impl FlowIndex {
             })
             .collect();
         let mut assignments: Vec<(Key, Range<usize>)> = assignments;
+        assignments.extend(out_params);
         // Calls × same-named functions × parameters can be huge (3,000 `function f(a,b,c)` and
         // 3,000 `f(x,y,z)` took 2 GB): functions are indexed by name and the edges capped.
         let mut by_name: HashMap<&str, Vec<(usize, &[String])>> = HashMap::new();

@@ -178,20 +178,34 @@ fn php_fragment(head: &[u8]) -> bool {
     static PHP: OnceLock<Vec<(Regex, usize)>> = OnceLock::new();
     static OTHER: OnceLock<Regex> = OnceLock::new();
     let statement = STATEMENT.get_or_init(|| {
-        Regex::new(r"(?m)(^|;|\{|\}|:)\s*(\$[A-Za-z_]\w*(\[[^\]\n]*\])*\s*(=|\.=|->)|(if|foreach|while)\s*\(\s*(\$|isset|!|@|count|preg_match)|(public|private|protected)?\s*function\s+\w+\s*\(|error_reporting\s*\(|(@\s*)?(eval|assert|die|exit|goto|include|require|include_once|require_once)\b)")
+        Regex::new(r"(?m)(^|;|\{|\}|:)\s*((\$[A-Za-z_]\w*|\$\{[^}\n]*\})(\[[^\]\n]*\])*\s*(=|\.=|->|\()|(if|foreach|while)\s*\(\s*(\$|isset|!|@|count|preg_match)|(public|private|protected)?\s*function\s+\w+\s*\(|error_reporting\s*\(|(@\s*)?(eval|assert|die|exit|goto|include|require|include_once|require_once)\b)")
             .expect("valid regex")
     });
     let php = PHP.get_or_init(|| {
         [
             // Superglobals and `$GLOBALS`.
             (r"\$(_GET|_POST|_REQUEST|_COOKIE|_SERVER|_FILES|_SESSION|_ENV|GLOBALS)\s*\[", 3),
+            (r#"\$\{\s*['"]_(GET|POST|REQUEST|COOKIE|SERVER|FILES)['"]\s*\}"#, 3),
             // Functions only PHP has (JavaScript's decoders are `atob`/`unescape`).
-            (r"(?i)(?:^|[^.\w$>:])(system|exec|base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|bin2hex|create_function|call_user_func(_array)?|file_put_contents|file_get_contents|fopen|fwrite|fputs|fread|fclose|move_uploaded_file|shell_exec|passthru|proc_open|popen|curl_init|curl_exec|isset|preg_replace(_callback)?|str_replace|implode|explode|strtolower|substr|strlen|urldecode|chr|ord|array_map|function_exists|ini_set|set_time_limit|error_reporting|stream_get_contents|mb_send_mail|htmlspecialchars)\s*\(", 2),
+            (r"(?i)(?:^|[^.\w$>:])(system|exec|assert|pcntl_exec|getallheaders|extract|parse_str|base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|bin2hex|create_function|call_user_func(_array)?|file_put_contents|file_get_contents|fopen|fwrite|fputs|fread|fclose|move_uploaded_file|shell_exec|passthru|proc_open|popen|curl_init|curl_exec|isset|preg_replace(_callback)?|str_replace|implode|explode|strtolower|substr|strlen|urldecode|chr|ord|array_map|function_exists|ini_set|set_time_limit|error_reporting|stream_get_contents|mb_send_mail|htmlspecialchars)\s*\(", 2),
             // `eval(base64_decode(…` and the like: a packed payload's usual first line.
-            (r"(?i)\b(eval|assert)\s*\(\s*@?\s*(base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|urldecode|rawurldecode|convert_uudecode)\s*\(", 3),
+            (r"(?i)\b(eval|assert)\s*\(\s*@?\s*(base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|urldecode|rawurldecode|convert_uudecode|pack|implode|join)\s*\(", 3),
+            // PHP-only decoders that have no place in the function list above.
+            (r#"(?i)\b(convert_uudecode\s*\(|pack\s*\(\s*['"]H\*)"#, 2),
             (r"(?i)\barray\s*\(", 1),
             // `require 'app/Mage.php';`, `Mage::app()`.
             (r#"(?m)(^|;)\s*(require|include)(_once)?\s*\(?\s*['"][^'"\n]*\.php['"]"#, 2),
+            // `include`/`require` of a quoted, variable or computed path (a bare word, as in
+            // nginx's `include mime.types;`, does not count, nor CommonJS's `require('x')` or a
+            // Sass `@include mixin(…)`), of an absolute path, a stream or an escaped string, or
+            // of what PHP's decoders return; `_once`; and what only PHP paths are built from:
+            // magic constants, `dirname(`, stream wrappers.
+            (r#"(?m)(^|;|\{)\s*@?\s*(include(_once)?|require_once|require\s|require\s*\(\s*\$)\s*\(?\s*(\$|['"]|__DIR__|dirname\b|[A-Z_]{3,}\s*\.)"#, 3),
+            (r#"(?m)(^|;|\{)\s*@?\s*(include|require)(_once)?\s*\(?\s*['"](/|[a-z]+:|\\x[0-9a-fA-F]{2}|\\[0-7]{3})"#, 1),
+            (r"(?m)(^|;|\{)\s*@?\s*(include|require)(_once)?\s*\(?\s*(base64_decode|str_rot13|strrev|hex2bin|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|convert_uudecode|chr|implode|join|sprintf|pack|str_replace|trim)\s*\(", 2),
+            (r"\b(include|require)_once\b", 2),
+            (r"\b__(FILE|DIR)__\b|\bdirname\s*\(", 2),
+            (r"\b(php|phar|zip|expect)://", 2),
             (r"\b[A-Z]\w*::\w+\s*\(", 1),
             (r"->\s*[A-Za-z_]", 1),
             (r"\.=", 1),
@@ -414,6 +428,19 @@ mod tests {
             b"$c = $_GET['c'];\nsystem($c);\n",
             b"goto L1;\nL2:\necho fread($p, 4096);\ngoto L3;\nL1:\n$p = popen($c, 'r');\ngoto L2;\nL3:\n",
             b"$_f1 = 'sys'.'tem';\n$c = $_REQUEST['x'];\n$_f1($c);\n",
+            b"include dirname(__FILE__) . '/favicon.ico';\n",
+            b"@include '/tmp/sess_a91c2';\n",
+            b"require_once 'php://input';\n",
+            b"@require_once __DIR__ . '/../uploads/logo.png';\n",
+            b"require '/tmp/.cache/x';\n",
+            b"include base64_decode('L3RtcC94');\n",
+            b"require str_rot13('/gzc/k');\n",
+            b"include \"\\x2ftmp\\x2fx\";\n",
+            b"eval(pack('H*', '2463203d20245f4745545b2763275d3b'));\n",
+            b"$_GET['f']($_GET['a']);\n",
+            b"${'_COOKIE'}['f'](${'_COOKIE'}['a']);\n",
+            b"$c = ${'_POST'}['cmd'];\nassert($c);\n",
+            b"eval(convert_uudecode('0)&,@/2`D7T=%5%LG8R==.P``\n`\n'));\n",
         ];
         for p in php {
             assert_eq!(
@@ -434,6 +461,22 @@ mod tests {
             ),
             (
                 b"#!/usr/bin/perl\nmy $x = shift;\nmy $y = $x . 'a';\nprint $y;\n",
+                FileKind::Skip,
+            ),
+            (
+                b"include mime.types;\ndefault_type application/octet-stream;\n",
+                FileKind::Skip,
+            ),
+            (
+                b".cart {\n  @include button-variant($primary);\n  @include media(md) { width: 50%; }\n}\n",
+                FileKind::Skip,
+            ),
+            (
+                b"require('./polyfills');\nrequire('./analytics');\nvar cart = require('./cart');\n",
+                FileKind::Javascript,
+            ),
+            (
+                b"#include <stdio.h>\n#include \"shop.h\"\nint main(void) { return 0; }\n",
                 FileKind::Skip,
             ),
         ];

@@ -7,6 +7,8 @@
 //! - `scripts/matrix.sh` runs every case and prints the full per-axis report
 //!   (`cargo test --release --test matrix -- --ignored --nocapture full_matrix`).
 //! - `SKIMLINT_MATRIX_DUMP=DIR` writes every wrong case into DIR (one file each) for debugging.
+//! - `SKIMLINT_MATRIX_FAMILY=php/` keeps only the families whose name starts so (a faster
+//!   run while working on one part; the floors of the sampled test then apply to that part).
 //!
 //! Which cases exist: for each behaviour, every slot combination (capped) with every
 //! obfuscation, the carrier rotating; and every carrier with every obfuscation, the spelling
@@ -167,6 +169,9 @@ pub fn scan(rules: &RuleSet, case: &Case) -> Outcome {
 fn run(sample: bool) -> report::Report {
     let families = spec::load_families(&families_dir());
     let mut cases = generate(&families);
+    if let Ok(prefix) = std::env::var("SKIMLINT_MATRIX_FAMILY") {
+        cases.retain(|c| c.family.starts_with(&prefix));
+    }
     if sample {
         cases.retain(|c| {
             let key = format!(

@@ -45,6 +45,11 @@ pub const PHP: &[&str] = &[
     "eval-rot13",
     "eval-strrev-base64",
     "create-function",
+    "eval-gzuncompress-rot13-base64",
+    "eval-hex2bin",
+    "eval-pack",
+    "eval-uudecode",
+    "eval-implode",
     "hex+eval-gzinflate",
     "varfunc+goto",
     "goto+eval-base64",
@@ -406,8 +411,74 @@ fn php_wrap(program: &str, wrapper: &str) -> String {
             "$_h = create_function('', base64_decode({}));\n$_h();\n",
             php_quote(&b64(program.as_bytes()))
         ),
+        // `eval(gzuncompress(str_rot13(base64_decode(…))))`: the zlib stream, its letters
+        // rotated, in base64.
+        "eval-gzuncompress-rot13-base64" => {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(program.as_bytes()).unwrap();
+            let rotated: Vec<u8> = e
+                .finish()
+                .unwrap()
+                .into_iter()
+                .map(|c| match c {
+                    b'a'..=b'z' => (c - b'a' + 13) % 26 + b'a',
+                    b'A'..=b'Z' => (c - b'A' + 13) % 26 + b'A',
+                    _ => c,
+                })
+                .collect();
+            format!(
+                "eval(gzuncompress(str_rot13(base64_decode({}))));\n",
+                php_quote(&b64(&rotated))
+            )
+        }
+        "eval-hex2bin" => format!("eval(hex2bin({}));\n", php_quote(&hex_digits(program))),
+        "eval-pack" => format!(
+            "eval(pack({}, {}));\n",
+            php_quote("H*"),
+            php_quote(&hex_digits(program))
+        ),
+        "eval-uudecode" => format!(
+            "eval(convert_uudecode({}));\n",
+            php_quote(&uuencode(program.as_bytes()))
+        ),
+        // Pieces of the code in an array, imploded and run.
+        "eval-implode" => {
+            let chars: Vec<char> = program.chars().collect();
+            let parts: Vec<String> = chars
+                .chunks(7)
+                .map(|c| php_quote(&c.iter().collect::<String>()))
+                .collect();
+            format!(
+                "$_p = array({});\neval(implode('', $_p));\n",
+                parts.join(", ")
+            )
+        }
         other => panic!("unknown PHP obfuscation step {other}"),
     }
+}
+
+fn hex_digits(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// PHP's `convert_uuencode`: lines of up to 45 bytes, a length character, then each 3 bytes
+/// as 4 characters of 6 bits plus 32 (0 written as a backquote), and a final "`" line.
+fn uuencode(data: &[u8]) -> String {
+    let enc = |v: u8| if v == 0 { '`' } else { (v + 32) as char };
+    let mut out = String::new();
+    for line in data.chunks(45) {
+        out.push(enc(line.len() as u8));
+        for g in line.chunks(3) {
+            let b = [g[0], *g.get(1).unwrap_or(&0), *g.get(2).unwrap_or(&0)];
+            out.push(enc(b[0] >> 2));
+            out.push(enc(((b[0] & 3) << 4) | (b[1] >> 4)));
+            out.push(enc(((b[1] & 15) << 2) | (b[2] >> 6)));
+            out.push(enc(b[2] & 63));
+        }
+        out.push('\n');
+    }
+    out.push_str("`\n");
+    out
 }
 
 /// Goto flattening: each top-level statement (a line starting in column 0, with the indented
