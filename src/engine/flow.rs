@@ -122,6 +122,24 @@ fn callback_data(call: Node) -> Option<(usize, Vec<Range<usize>>)> {
     Some((function?, data)).filter(|(_, d)| !d.is_empty())
 }
 
+/// A function written in place as an object's handler property: `ws.onmessage = function (m)
+/// {…}`, `x.onload = () => …`. The object calls it with its own data (the message, the
+/// event), so the function's parameters are bound to the property written (which holds the
+/// object: a source that matches `ws.onmessage` or `ws` reaches `m`).
+fn handler_data(assignment: Node) -> Option<(usize, Vec<Range<usize>>)> {
+    if assignment.kind() != "assignment_expression" {
+        return None;
+    }
+    let left = assignment.child_by_field_name("left")?;
+    let right = assignment.child_by_field_name("right")?;
+    if !matches!(left.kind(), "member_expression" | "subscript_expression")
+        || !is_scope(right.kind())
+    {
+        return None;
+    }
+    Some((right.start_byte(), vec![left.byte_range()]))
+}
+
 impl FlowIndex {
     pub fn build<'a>(folder: &Folder<'a>, root: Node<'a>, text: &[u8], lang: Lang) -> FlowIndex {
         let mut scopes = vec![(root.byte_range(), 0usize)];
@@ -143,6 +161,7 @@ impl FlowIndex {
                 "member_expression",
                 "subscript_expression",
                 "shorthand_property_identifier",
+                "this",
             ],
             Lang::Php => &["variable_name"],
         };
@@ -171,7 +190,14 @@ impl FlowIndex {
                     });
                 }
                 if let Some(data) = handed.remove(&n.start_byte()) {
-                    callbacks.push((id, params.clone(), data));
+                    // A callback's `this` is what the call hands it too (jQuery's `each` and
+                    // `on` give the element, DOM handlers the target); an arrow function's
+                    // `this` is its enclosing function's, found through the scope chain.
+                    let mut bound = params.clone();
+                    if lang == Lang::Javascript && n.kind() != "arrow_function" {
+                        bound.push("this".to_string());
+                    }
+                    callbacks.push((id, bound, data));
                 }
                 if let Some(name) = n.child_by_field_name("name") {
                     functions.push((txt(name).to_ascii_lowercase(), id, params));
@@ -191,6 +217,9 @@ impl FlowIndex {
                 _ => None,
             };
             if let Some((function, data)) = callback_data(n) {
+                handed.insert(function, data);
+            }
+            if let Some((function, data)) = handler_data(n) {
                 handed.insert(function, data);
             }
             if let (Some(callee), Some(args)) = (callee, n.child_by_field_name("arguments")) {

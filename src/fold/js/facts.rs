@@ -39,20 +39,36 @@ impl<'a> JsFolder<'a> {
             }
             // `data.push(v)`, `form.append("cc", v)`, `params.set("n", v)` fill a container.
             if n.kind() == "call_expression" {
-                let callee = n.child_by_field_name("function");
-                let method = callee
-                    .filter(|c| c.kind() == "member_expression")
-                    .and_then(|c| c.child_by_field_name("property"))
-                    .map(|p| self.text(p));
-                if let (Some("push" | "unshift" | "append" | "set" | "add"), Some(args)) =
-                    (method, n.child_by_field_name("arguments"))
-                {
-                    if let Some(root) = callee.and_then(|c| {
-                        c.child_by_field_name("object")
-                            .and_then(|o| self.container_root_of(o))
-                    }) {
-                        out.push((root, args));
+                let callee = n
+                    .child_by_field_name("function")
+                    .filter(|c| matches!(c.kind(), "member_expression" | "subscript_expression"));
+                let method = callee.and_then(|c| self.member_key(c, &mut Env::new(), 0));
+                let args = n.child_by_field_name("arguments");
+                let object = callee.and_then(|c| c.child_by_field_name("object"));
+                match (method.as_deref(), args, object) {
+                    // `x.open("POST", url)`: the request object carries the address it was
+                    // opened with (so `x.send(d)` is a send to that address).
+                    (
+                        Some("push" | "unshift" | "append" | "set" | "add" | "open"),
+                        Some(args),
+                        Some(o),
+                    ) => {
+                        if let Some(root) = self.container_root_of(o) {
+                            out.push((root, args));
+                        }
                     }
+                    // `localStorage.setItem(k, v)`: the store holds the value, so a later
+                    // `localStorage.getItem(…)` reads it (keys are not told apart).
+                    (Some("setItem"), Some(args), Some(store)) => {
+                        let name = self.callee_name(store).unwrap_or_default();
+                        if name == "localStorage" || name == "sessionStorage" {
+                            out.push((self.text(store).to_string(), args));
+                            if self.text(store) != name {
+                                out.push((name, args));
+                            }
+                        }
+                    }
+                    _ => {}
                 }
             }
             true
