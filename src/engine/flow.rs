@@ -48,6 +48,10 @@ pub struct FlowIndex {
     assignments: Vec<(Key, Range<usize>)>,
     /// Assignment indexes by the variable written (for traces).
     by_key: HashMap<Key, Vec<usize>>,
+    /// Per assignment: its value is a function written in place (`g = function () {…}`). A
+    /// function is code, not the data its body reads, so such a variable is never tainted
+    /// (its body's own assignments are).
+    function_valued: Vec<bool>,
 }
 
 /// Walks `root` with the folder's node list when it is the folder's tree.
@@ -113,7 +117,7 @@ fn callback_data(call: Node) -> Option<(usize, Vec<Range<usize>>)> {
     let receiver = match call.kind() {
         "call_expression" => call
             .child_by_field_name("function")
-            .filter(|f| f.kind() == "member_expression")
+            .filter(|f| matches!(f.kind(), "member_expression" | "subscript_expression"))
             .and_then(|f| f.child_by_field_name("object")),
         "member_call_expression" => call.child_by_field_name("object"),
         _ => None,
@@ -238,11 +242,13 @@ impl FlowIndex {
                 }
             }
             if name_kinds.contains(&n.kind()) && n.byte_range().len() <= MAX_NAME_BYTES {
-                names.push((
-                    String::from_utf8_lossy(&text[n.byte_range()]).into_owned(),
-                    n.byte_range(),
-                    current,
-                ));
+                // `document["\x63ookie"]` is `document.cookie`: a computed member whose key
+                // folds is known by its canonical name, as assignments record it.
+                let name = (n.kind() == "subscript_expression")
+                    .then(|| folder.callee(n))
+                    .flatten()
+                    .unwrap_or_else(|| String::from_utf8_lossy(&text[n.byte_range()]).into_owned());
+                names.push((name, n.byte_range(), current));
             }
             true
         });
@@ -254,11 +260,14 @@ impl FlowIndex {
             names,
             assignments: Vec::new(),
             by_key: HashMap::new(),
+            function_valued: Vec::new(),
         };
+        let mut function_valued = Vec::new();
         let assignments = folder
             .assignments()
             .into_iter()
             .map(|(name, value)| {
+                function_valued.push(is_scope(value.kind()));
                 let scope = index.scope_at(value.start_byte());
                 let owner = match lang {
                     Lang::Php => scope,
@@ -309,8 +318,10 @@ impl FlowIndex {
         for (i, (k, _)) in assignments.iter().enumerate() {
             by_key.entry(k.clone()).or_default().push(i);
         }
+        function_valued.resize(assignments.len(), false);
         index.assignments = assignments;
         index.by_key = by_key;
+        index.function_valued = function_valued;
         index
     }
 
@@ -527,7 +538,7 @@ impl FlowIndex {
         };
         let mut sources: Vec<Range<usize>> = source_spans.to_vec();
         sources.sort_by_key(|r| (r.start, r.end));
-        for (key, value) in &self.assignments {
+        for (i, (key, value)) in self.assignments.iter().enumerate() {
             let first = sources.partition_point(|s| s.start < value.start);
             let mut from_source = false;
             for s in sources[first..].iter().take_while(|s| s.start < value.end) {
@@ -539,7 +550,7 @@ impl FlowIndex {
                     break;
                 }
             }
-            if from_source && tainted.insert(key.clone()) {
+            if from_source && !self.function_valued[i] && tainted.insert(key.clone()) {
                 work.push(key.clone());
             }
         }
@@ -574,7 +585,7 @@ impl FlowIndex {
                 while a != NONE && !credited[a as usize] {
                     credited[a as usize] = true;
                     let key = &self.assignments[a as usize].0;
-                    if tainted.insert(key.clone()) {
+                    if !self.function_valued[a as usize] && tainted.insert(key.clone()) {
                         work.push(key.clone());
                     }
                     a = uses.parent[a as usize];

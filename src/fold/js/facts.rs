@@ -9,6 +9,15 @@ use super::{Binding, Env, JsFolder, CODE_SINKS, DECODER_CALLS, GLOBAL_OBJECTS, M
 use crate::fold::value::Folded;
 use crate::fold::{PayloadCandidate, Sink};
 
+/// What the page stashes in web storage or a cookie is read back from any of them: keys and
+/// stores are not told apart (`localStorage.setItem(k, v)` then `localStorage.getItem(…)` or
+/// `document.cookie`), so a store written with a value holds it for every later read.
+fn push_stash<'a>(out: &mut Vec<(String, Node<'a>)>, value: Node<'a>) {
+    for store in ["localStorage", "sessionStorage", "document.cookie"] {
+        out.push((store.to_string(), value));
+    }
+}
+
 impl<'a> JsFolder<'a> {
     /// Every (name, value) assignment in the tree, for flow predicates.
     pub fn assignments(&self) -> Vec<(String, Node<'a>)> {
@@ -35,6 +44,11 @@ impl<'a> JsFolder<'a> {
                 }
                 if let Some(root) = self.container_root(name) {
                     out.push((root, value));
+                }
+                if matches!(name.kind(), "member_expression" | "subscript_expression")
+                    && self.callee_name(name).as_deref() == Some("document.cookie")
+                {
+                    push_stash(&mut out, value);
                 }
             }
             // `data.push(v)`, `form.append("cc", v)`, `params.set("n", v)` fill a container.
@@ -63,9 +77,7 @@ impl<'a> JsFolder<'a> {
                         let name = self.callee_name(store).unwrap_or_default();
                         if name == "localStorage" || name == "sessionStorage" {
                             out.push((self.text(store).to_string(), args));
-                            if self.text(store) != name {
-                                out.push((name, args));
-                            }
+                            push_stash(&mut out, args);
                         }
                     }
                     _ => {}
