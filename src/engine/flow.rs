@@ -203,7 +203,10 @@ impl FlowIndex {
                     }
                     callbacks.push((id, bound, data));
                 }
-                if let Some(name) = n.child_by_field_name("name") {
+                // A JavaScript method (`{ async fetch(e) {…} }`) is called through its object,
+                // never by its bare name: `fetch(u)` elsewhere is the global.
+                let method = lang == Lang::Javascript && n.kind() == "method_definition";
+                if let Some(name) = n.child_by_field_name("name").filter(|_| !method) {
                     functions.push((txt(name).to_ascii_lowercase(), id, params));
                 }
                 return true;
