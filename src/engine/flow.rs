@@ -247,7 +247,12 @@ impl FlowIndex {
             if name_kinds.contains(&n.kind()) && n.byte_range().len() <= MAX_NAME_BYTES {
                 // `document["\x63ookie"]` is `document.cookie`: a computed member whose key
                 // folds is known by its canonical name, as assignments record it.
-                let name = (n.kind() == "subscript_expression")
+                // Only a literal key (escaped or not): folding every computed key of an
+                // obfuscated file would spend the fold budget other rules need.
+                let literal_key = n.kind() == "subscript_expression"
+                    && n.child_by_field_name("index")
+                        .is_some_and(|i| i.kind() == "string");
+                let name = literal_key
                     .then(|| folder.callee(n))
                     .flatten()
                     .unwrap_or_else(|| String::from_utf8_lossy(&text[n.byte_range()]).into_owned());

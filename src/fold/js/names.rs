@@ -38,6 +38,7 @@ impl<'a> JsFolder<'a> {
                     // (`t.text`, `t["textContent"]` are its code).
                     Some(Binding::Const(v))
                         if v.kind() == "call_expression"
+                            && self.text(*v).contains("createElement")
                             && v.child_by_field_name("function")
                                 .and_then(|f| self.name_of(f, d))
                                 .is_some_and(|n| {
