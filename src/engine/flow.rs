@@ -48,6 +48,10 @@ pub struct FlowIndex {
     assignments: Vec<(Key, Range<usize>)>,
     /// Assignment indexes by the variable written (for traces).
     by_key: HashMap<Key, Vec<usize>>,
+    /// Per assignment: its value is a function written in place (`g = function () {…}`). A
+    /// function is code, not the data its body reads, so such a variable is never tainted
+    /// (its body's own assignments are).
+    function_valued: Vec<bool>,
 }
 
 /// Walks `root` with the folder's node list when it is the folder's tree.
@@ -124,13 +128,31 @@ fn callback_data(call: Node) -> Option<(usize, Vec<Range<usize>>)> {
     let receiver = match call.kind() {
         "call_expression" => call
             .child_by_field_name("function")
-            .filter(|f| f.kind() == "member_expression")
+            .filter(|f| matches!(f.kind(), "member_expression" | "subscript_expression"))
             .and_then(|f| f.child_by_field_name("object")),
         "member_call_expression" => call.child_by_field_name("object"),
         _ => None,
     };
     data.extend(receiver.map(|r| r.byte_range()));
     Some((function?, data)).filter(|(_, d)| !d.is_empty())
+}
+
+/// A function written in place as an object's handler property: `ws.onmessage = function (m)
+/// {…}`, `x.onload = () => …`. The object calls it with its own data (the message, the
+/// event), so the function's parameters are bound to the property written (which holds the
+/// object: a source that matches `ws.onmessage` or `ws` reaches `m`).
+fn handler_data(assignment: Node) -> Option<(usize, Vec<Range<usize>>)> {
+    if assignment.kind() != "assignment_expression" {
+        return None;
+    }
+    let left = assignment.child_by_field_name("left")?;
+    let right = assignment.child_by_field_name("right")?;
+    if !matches!(left.kind(), "member_expression" | "subscript_expression")
+        || !is_scope(right.kind())
+    {
+        return None;
+    }
+    Some((right.start_byte(), vec![left.byte_range()]))
 }
 
 impl FlowIndex {
@@ -157,6 +179,7 @@ impl FlowIndex {
                 "member_expression",
                 "subscript_expression",
                 "shorthand_property_identifier",
+                "this",
             ],
             Lang::Php => &["variable_name"],
         };
@@ -185,9 +208,19 @@ impl FlowIndex {
                     });
                 }
                 if let Some(data) = handed.remove(&n.start_byte()) {
-                    callbacks.push((id, params.clone(), data));
+                    // A callback's `this` is what the call hands it too (jQuery's `each` and
+                    // `on` give the element, DOM handlers the target); an arrow function's
+                    // `this` is its enclosing function's, found through the scope chain.
+                    let mut bound = params.clone();
+                    if lang == Lang::Javascript && n.kind() != "arrow_function" {
+                        bound.push("this".to_string());
+                    }
+                    callbacks.push((id, bound, data));
                 }
-                if let Some(name) = n.child_by_field_name("name") {
+                // A JavaScript method (`{ async fetch(e) {…} }`) is called through its object,
+                // never by its bare name: `fetch(u)` elsewhere is the global.
+                let method = lang == Lang::Javascript && n.kind() == "method_definition";
+                if let Some(name) = n.child_by_field_name("name").filter(|_| !method) {
                     functions.push((txt(name).to_ascii_lowercase(), id, params));
                 }
                 return true;
@@ -205,6 +238,9 @@ impl FlowIndex {
                 _ => None,
             };
             if let Some((function, data)) = callback_data(n) {
+                handed.insert(function, data);
+            }
+            if let Some((function, data)) = handler_data(n) {
                 handed.insert(function, data);
             }
             if let (Some(callee), Some(args)) = (callee, n.child_by_field_name("arguments")) {
@@ -236,11 +272,18 @@ impl FlowIndex {
                 }
             }
             if name_kinds.contains(&n.kind()) && n.byte_range().len() <= MAX_NAME_BYTES {
-                names.push((
-                    String::from_utf8_lossy(&text[n.byte_range()]).into_owned(),
-                    n.byte_range(),
-                    current,
-                ));
+                // `document["\x63ookie"]` is `document.cookie`: a computed member whose key
+                // folds is known by its canonical name, as assignments record it.
+                // Only a literal key (escaped or not): folding every computed key of an
+                // obfuscated file would spend the fold budget other rules need.
+                let literal_key = n.kind() == "subscript_expression"
+                    && n.child_by_field_name("index")
+                        .is_some_and(|i| i.kind() == "string");
+                let name = literal_key
+                    .then(|| folder.callee(n))
+                    .flatten()
+                    .unwrap_or_else(|| String::from_utf8_lossy(&text[n.byte_range()]).into_owned());
+                names.push((name, n.byte_range(), current));
             }
             true
         });
@@ -252,11 +295,14 @@ impl FlowIndex {
             names,
             assignments: Vec::new(),
             by_key: HashMap::new(),
+            function_valued: Vec::new(),
         };
+        let mut function_valued = Vec::new();
         let assignments = folder
             .assignments()
             .into_iter()
             .map(|(name, value)| {
+                function_valued.push(is_scope(value.kind()));
                 let scope = index.scope_at(value.start_byte());
                 let owner = match lang {
                     Lang::Php => scope,
@@ -308,8 +354,10 @@ impl FlowIndex {
         for (i, (k, _)) in assignments.iter().enumerate() {
             by_key.entry(k.clone()).or_default().push(i);
         }
+        function_valued.resize(assignments.len(), false);
         index.assignments = assignments;
         index.by_key = by_key;
+        index.function_valued = function_valued;
         index
     }
 
@@ -526,7 +574,7 @@ impl FlowIndex {
         };
         let mut sources: Vec<Range<usize>> = source_spans.to_vec();
         sources.sort_by_key(|r| (r.start, r.end));
-        for (key, value) in &self.assignments {
+        for (i, (key, value)) in self.assignments.iter().enumerate() {
             let first = sources.partition_point(|s| s.start < value.start);
             let mut from_source = false;
             for s in sources[first..].iter().take_while(|s| s.start < value.end) {
@@ -538,7 +586,7 @@ impl FlowIndex {
                     break;
                 }
             }
-            if from_source && tainted.insert(key.clone()) {
+            if from_source && !self.function_valued[i] && tainted.insert(key.clone()) {
                 work.push(key.clone());
             }
         }
@@ -573,7 +621,7 @@ impl FlowIndex {
                 while a != NONE && !credited[a as usize] {
                     credited[a as usize] = true;
                     let key = &self.assignments[a as usize].0;
-                    if tainted.insert(key.clone()) {
+                    if !self.function_valued[a as usize] && tainted.insert(key.clone()) {
                         work.push(key.clone());
                     }
                     a = uses.parent[a as usize];

@@ -169,9 +169,9 @@ pub fn scan(rules: &RuleSet, case: &Case) -> Outcome {
 fn run(sample: bool) -> report::Report {
     let families = spec::load_families(&families_dir());
     let mut cases = generate(&families);
-    if let Ok(prefix) = std::env::var("SKIMLINT_MATRIX_FAMILY") {
-        cases.retain(|c| c.family.starts_with(&prefix));
-    }
+    // `SKIMLINT_MATRIX_FAMILY=js/` keeps the families whose name starts with it (iteration).
+    let only = std::env::var("SKIMLINT_MATRIX_FAMILY").unwrap_or_default();
+    cases.retain(|c| c.family.starts_with(&only));
     if sample {
         cases.retain(|c| {
             let key = format!(
@@ -218,7 +218,9 @@ fn sampled_matrix_holds_its_floors() {
 fn full_matrix() {
     let report = run(false);
     println!("{}", report.render(true));
-    assert!(report.cases() >= 2000, "only {} cases", report.cases());
+    if std::env::var_os("SKIMLINT_MATRIX_FAMILY").is_none() {
+        assert!(report.cases() >= 2000, "only {} cases", report.cases());
+    }
 }
 
 #[test]

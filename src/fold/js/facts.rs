@@ -9,6 +9,15 @@ use super::{Binding, Env, JsFolder, CODE_SINKS, GLOBAL_OBJECTS, MARKUP_METHODS};
 use crate::fold::value::Folded;
 use crate::fold::{PayloadCandidate, Sink};
 
+/// What the page stashes in web storage or a cookie is read back from any of them: keys and
+/// stores are not told apart (`localStorage.setItem(k, v)` then `localStorage.getItem(…)` or
+/// `document.cookie`), so a store written with a value holds it for every later read.
+fn push_stash<'a>(out: &mut Vec<(String, Node<'a>)>, value: Node<'a>) {
+    for store in ["localStorage", "sessionStorage", "document.cookie"] {
+        out.push((store.to_string(), value));
+    }
+}
+
 impl<'a> JsFolder<'a> {
     /// Every (name, value) assignment in the tree, for flow predicates.
     pub fn assignments(&self) -> Vec<(String, Node<'a>)> {
@@ -36,23 +45,42 @@ impl<'a> JsFolder<'a> {
                 if let Some(root) = self.container_root(name) {
                     out.push((root, value));
                 }
+                if matches!(name.kind(), "member_expression" | "subscript_expression")
+                    && self.callee_name(name).as_deref() == Some("document.cookie")
+                {
+                    push_stash(&mut out, value);
+                }
             }
             // `data.push(v)`, `form.append("cc", v)`, `params.set("n", v)` fill a container.
             if n.kind() == "call_expression" {
-                let callee = n.child_by_field_name("function");
-                let method = callee
-                    .filter(|c| c.kind() == "member_expression")
-                    .and_then(|c| c.child_by_field_name("property"))
-                    .map(|p| self.text(p));
-                if let (Some("push" | "unshift" | "append" | "set" | "add"), Some(args)) =
-                    (method, n.child_by_field_name("arguments"))
-                {
-                    if let Some(root) = callee.and_then(|c| {
-                        c.child_by_field_name("object")
-                            .and_then(|o| self.container_root_of(o))
-                    }) {
-                        out.push((root, args));
+                let callee = n
+                    .child_by_field_name("function")
+                    .filter(|c| matches!(c.kind(), "member_expression" | "subscript_expression"));
+                let method = callee.and_then(|c| self.member_key(c, &mut Env::new(), 0));
+                let args = n.child_by_field_name("arguments");
+                let object = callee.and_then(|c| c.child_by_field_name("object"));
+                match (method.as_deref(), args, object) {
+                    // `x.open("POST", url)`: the request object carries the address it was
+                    // opened with (so `x.send(d)` is a send to that address).
+                    (
+                        Some("push" | "unshift" | "append" | "set" | "add" | "open"),
+                        Some(args),
+                        Some(o),
+                    ) => {
+                        if let Some(root) = self.container_root_of(o) {
+                            out.push((root, args));
+                        }
                     }
+                    // `localStorage.setItem(k, v)`: the store holds the value, so a later
+                    // `localStorage.getItem(…)` reads it (keys are not told apart).
+                    (Some("setItem"), Some(args), Some(store)) => {
+                        let name = self.callee_name(store).unwrap_or_default();
+                        if name == "localStorage" || name == "sessionStorage" {
+                            out.push((self.text(store).to_string(), args));
+                            push_stash(&mut out, args);
+                        }
+                    }
+                    _ => {}
                 }
             }
             true

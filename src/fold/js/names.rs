@@ -34,6 +34,24 @@ impl<'a> JsFolder<'a> {
                     {
                         Some("jQuery".into())
                     }
+                    // `var t = document.createElement("script")`: `t` is a script element
+                    // (`t.text`, `t["textContent"]` are its code).
+                    Some(Binding::Const(v))
+                        if v.kind() == "call_expression"
+                            && self.text(*v).contains("createElement")
+                            && v.child_by_field_name("function")
+                                .and_then(|f| self.name_of(f, d))
+                                .is_some_and(|n| {
+                                    n == "createElement" || n.ends_with(".createElement")
+                                })
+                            && v.child_by_field_name("arguments")
+                                .and_then(|a| a.named_child(0))
+                                .and_then(|a| self.value(a))
+                                .and_then(|v| v.text_lossy())
+                                .is_some_and(|t| t.trim().eq_ignore_ascii_case("script")) =>
+                    {
+                        Some("HTMLScriptElement".into())
+                    }
                     Some(Binding::Const(v))
                         if matches!(
                             v.kind(),
