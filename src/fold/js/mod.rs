@@ -103,6 +103,8 @@ pub struct JsFolder<'a> {
     /// Obfuscator string arrays rotated by an IIFE: array name → rotation count.
     rotations: HashMap<&'a str, usize>,
     cache: crate::fold::shared::FoldCache,
+    /// Which prefixes of `+` chains are remembered (see `fold_left_chain`).
+    prefixes: crate::fold::shared::PrefixMemo,
     /// Statement lists run by [`JsFolder::value_in_context`], by list node id: how far each
     /// has been run and the locals it left. Candidates come in document order, so the
     /// statements before each are run once per list, not once per candidate.
@@ -153,6 +155,7 @@ impl<'a> JsFolder<'a> {
             bindings: HashMap::new(),
             rotations: HashMap::new(),
             cache: RefCell::default(),
+            prefixes: Default::default(),
             contexts: RefCell::default(),
             string_arrays: HashMap::new(),
             accessors: HashMap::new(),

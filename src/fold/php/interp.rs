@@ -7,10 +7,10 @@ use tree_sitter::Node;
 
 use super::functions::truthy;
 use super::literals::{parse_php_int, trim_heredoc, unescape_double, unescape_single};
-use super::{PhpFolder, PREFIX_CACHE_BYTES};
-use crate::fold::shared::{fold_cached, strip_quotes};
+use super::PhpFolder;
+use crate::fold::shared::{fold_cached, fold_left_chain, strip_quotes};
 use crate::fold::value::{Folded, Value};
-use crate::fold::walk::{is_binary_op, left_spine};
+use crate::fold::walk::is_binary_op;
 
 impl<'a> PhpFolder<'a> {
     pub(super) fn fold(&self, node: Node<'a>, depth: usize) -> Option<Folded> {
@@ -252,59 +252,32 @@ impl<'a> PhpFolder<'a> {
     /// `a . b . c . …` folded without recursing down the left spine: obfuscators build names
     /// from hundreds of pieces, which would otherwise exceed the depth cap.
     pub(super) fn fold_concat_chain(&self, node: Node<'a>, d: usize) -> Option<Folded> {
-        // Stop early at a prefix already folded, and remember every prefix, so that visiting
-        // all prefixes of a long chain stays linear.
         let cacheable = self.context.borrow().is_none();
-        let (spine, left) = left_spine(node, self.src, ".", 100_000, |n| {
-            cacheable && self.cache.borrow().contains_key(&n.id())
-        })?;
-        let mut acc = if cacheable && is_binary_op(left, self.src, ".") {
-            self.cache.borrow().get(&left.id()).cloned().flatten()
-        } else {
-            self.fold(left, d)
-        };
-        for bin in spine.into_iter().rev() {
-            let before = acc
-                .as_ref()
-                .and_then(Folded::as_bytes)
-                .map_or(0, <[u8]>::len);
-            acc = match (acc, bin.child_by_field_name("right")) {
-                (Some(l), Some(r)) => self.fold(r, d).and_then(|v| {
-                    let add = v.to_text()?;
-                    if !self.budget.take_decoded(add.len()) {
-                        return None;
-                    }
-                    // Append in place: copying the growing left side at every piece is
-                    // quadratic when the chain is folded in context (nothing cached).
-                    let mut out = Folded::str(Vec::new()).with_provenance_of(&l);
-                    let mut bytes = match l.value {
-                        Value::Str(s) => s,
-                        other => Folded::plain(other).to_text()?,
-                    };
-                    bytes.extend(add);
-                    out.value = Value::Str(bytes);
-                    Some(out.with_provenance_of(&v))
-                }),
-                _ => None,
-            };
-            if cacheable && bin != node {
-                // Every remembered prefix is a copy. Remembering all of them made a 100 KB
-                // literal built from 1,500 pieces cost 90 MB (and the decoded-bytes cap): keep
-                // short prefixes and one every 4 KB, within a per-folder allowance. Folding an
-                // inner prefix later walks down at most to the previous checkpoint.
-                let size = acc
-                    .as_ref()
-                    .and_then(Folded::as_bytes)
-                    .map_or(0, <[u8]>::len);
-                let checkpoint = size <= 4096 || before / 4096 != size / 4096;
-                let used = self.prefix_bytes.get();
-                if checkpoint && used + size <= PREFIX_CACHE_BYTES {
-                    self.prefix_bytes.set(used + size);
-                    self.cache.borrow_mut().insert(bin.id(), acc.clone());
+        fold_left_chain(
+            node,
+            self.src,
+            ".",
+            cacheable,
+            &self.cache,
+            &self.prefixes,
+            |n| self.fold(n, d),
+            |l, v| {
+                let add = v.to_text()?;
+                if !self.budget.take_decoded(add.len()) {
+                    return None;
                 }
-            }
-        }
-        acc
+                // Append in place: copying the growing left side at every piece is
+                // quadratic when the chain is folded in context (nothing cached).
+                let mut out = Folded::str(Vec::new()).with_provenance_of(&l);
+                let mut bytes = match l.value {
+                    Value::Str(s) => s,
+                    other => Folded::plain(other).to_text()?,
+                };
+                bytes.extend(add);
+                out.value = Value::Str(bytes);
+                Some(out.with_provenance_of(&v))
+            },
+        )
     }
 
     pub(super) fn fold_binary(&self, node: Node<'a>, d: usize) -> Option<Folded> {

@@ -23,12 +23,13 @@ mod names;
 
 pub use literals::unescape_double;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use tree_sitter::Node;
 
 use super::budget::Budget;
+use super::shared::PrefixMemo;
 use super::value::Folded;
 use super::walk::Nodes;
 
@@ -61,8 +62,8 @@ pub struct PhpFolder<'a> {
     functions: HashMap<String, Option<Node<'a>>>,
     /// While folding in context (see `value_in_context`): variable values at that point.
     context: RefCell<Option<HashMap<String, Folded>>>,
-    /// Bytes held by remembered prefixes of concatenation chains (see `fold_concat_chain`).
-    prefix_bytes: Cell<usize>,
+    /// Which prefixes of `.` chains are remembered (see `fold_left_chain`).
+    prefixes: PrefixMemo,
     /// `value_in_context`'s progress: the variables after the first `k` top-level statements.
     ctx_cursor: RefCell<Option<(usize, HashMap<String, Folded>)>>,
     /// The root's top-level statements, in order (found lazily).
@@ -75,10 +76,6 @@ pub struct PhpFolder<'a> {
 
 /// Largest caller scope handed to a nested layer (sum of string bytes).
 const CALLER_SCOPE_BYTES: usize = 1 << 20;
-
-/// Remembered concatenation prefixes per folder: enough for every chain of ordinary code,
-/// bounded for 100 KB payloads built from thousands of pieces.
-const PREFIX_CACHE_BYTES: usize = 8 << 20;
 
 impl<'a> PhpFolder<'a> {
     pub fn new(root: Node<'a>, src: &'a [u8], budget: &'a Budget) -> Self {
@@ -103,7 +100,7 @@ impl<'a> PhpFolder<'a> {
             cache: RefCell::default(),
             context: RefCell::new(None),
             functions: HashMap::new(),
-            prefix_bytes: Cell::new(0),
+            prefixes: PrefixMemo::default(),
             ctx_cursor: RefCell::new(None),
             top_level: RefCell::new(None),
             function_spans: RefCell::new(None),
