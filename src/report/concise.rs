@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use super::sanitize::terminal;
+use crate::finding::Finding;
 use crate::scan::ScanResult;
 
 pub fn write(out: &mut dyn Write, result: &ScanResult) -> std::io::Result<()> {
@@ -12,17 +13,21 @@ pub fn write(out: &mut dyn Write, result: &ScanResult) -> std::io::Result<()> {
         } else {
             format!(" [decoded: {}]", super::chain::names(&f.layers))
         };
-        writeln!(
-            out,
-            "{}:{}:{}: {}[{}] {}{}",
-            terminal(&f.location.path),
-            f.location.start.line,
-            f.location.start.column,
-            f.severity.as_str(),
-            f.rule_id,
-            terminal(&f.message),
-            terminal(&layers)
-        )?;
+        writeln!(out, "{}{}", headline(f), terminal(&layers))?;
     }
     Ok(())
+}
+
+/// `path:line:col: severity[rule-id] message`, safe for a terminal (also the GitHub
+/// reporter's plain-text line).
+pub(super) fn headline(f: &Finding) -> String {
+    format!(
+        "{}:{}:{}: {}[{}] {}",
+        terminal(&f.location.path),
+        f.location.start.line,
+        f.location.start.column,
+        f.severity.as_str(),
+        f.rule_id,
+        terminal(&f.message)
+    )
 }

@@ -89,15 +89,7 @@ pub fn write_capped(out: &mut dyn Write, result: &ScanResult) -> std::io::Result
             escape_property(&format!("skimlint {}", f.rule_id)),
             escape_data(&message)
         );
-        let plain = format!(
-            "skimlint: {}:{}:{}: {}[{}] {}",
-            terminal(&f.location.path),
-            f.location.start.line,
-            f.location.start.column,
-            f.severity.as_str(),
-            f.rule_id,
-            terminal(&f.message)
-        );
+        let plain = format!("skimlint: {}", super::concise::headline(f));
         lines.push((level, command, plain));
     }
     for p in &result.problems {

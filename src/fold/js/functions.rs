@@ -276,28 +276,15 @@ impl<'a> JsFolder<'a> {
                     return true;
                 };
                 let v = match self.text(op) {
-                    "+=" => match (&l.value, &r.value) {
-                        (Value::Num(a), Value::Num(b)) => Some(Folded::num(a + b)),
-                        _ => {
-                            let add = r.to_text().unwrap_or_default();
-                            if !self.budget.take_decoded(add.len()) {
-                                env.insert(name, None);
-                                return false;
-                            }
-                            let out = Folded::str(Vec::new())
-                                .with_provenance_of(&l)
-                                .with_provenance_of(&r);
-                            let mut s = match l.value {
-                                Value::Str(s) => s,
-                                _ => l.to_text().unwrap_or_default(),
-                            };
-                            s.extend(add);
-                            Some(Folded {
-                                value: Value::Str(s),
-                                ..out
-                            })
+                    "+=" => {
+                        let sum = self.js_add(l, r);
+                        if sum.is_none() {
+                            // Over the decoded-bytes cap (or no text): the value is unknown.
+                            env.insert(name, None);
+                            return false;
                         }
-                    },
+                        sum
+                    }
                     "-=" => Some(Folded::num(
                         l.as_num().unwrap_or(f64::NAN) - r.as_num().unwrap_or(f64::NAN),
                     )),

@@ -321,20 +321,6 @@ impl<'a> JsFolder<'a> {
         };
         let cmp = |b: bool| Some(prov(Folded::plain(Value::Bool(b))));
         match op {
-            "+" => {
-                if matches!(l.value, Value::Num(_) | Value::Bool(_))
-                    && matches!(r.value, Value::Num(_) | Value::Bool(_))
-                {
-                    return num(|a, b| a + b);
-                }
-                let mut s = l.to_text()?;
-                let rt = r.to_text()?;
-                if !self.budget.take_decoded(s.len() + rt.len()) {
-                    return None;
-                }
-                s.extend(rt);
-                Some(prov(Folded::str(s)))
-            }
             "-" => num(|a, b| a - b),
             "*" => num(|a, b| a * b),
             "/" => num(|a, b| a / b),

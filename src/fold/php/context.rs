@@ -88,22 +88,11 @@ impl<'a> PhpFolder<'a> {
             return None;
         }
         // A function body does not see the top-level variables.
-        let stmt = self.top_level_statement(node)?;
-        let program = self.root;
-        let index = {
-            let mut top = self.top_level.borrow_mut();
-            let top = top.get_or_insert_with(|| {
-                let mut c = program.walk();
-                program.named_children(&mut c).collect()
-            });
-            top.binary_search_by_key(&stmt.start_byte(), |n| n.start_byte())
-                .ok()
-                .filter(|&i| top[i] == stmt)?
-        };
+        let index = self.top_level_index(node)?;
         // Queries come in document order: continue from the environment of the last one
         // instead of replaying every statement before (linear, not quadratic, in the file).
         let (mut done, mut env) = match self.ctx_cursor.take() {
-            Some((k, env)) if k <= index && program == self.root => (k, env),
+            Some((k, env)) if k <= index => (k, env),
             _ => (0, self.inherited.clone()),
         };
         // The statements to replay, from the cached list: walking the program's children
@@ -128,7 +117,7 @@ impl<'a> PhpFolder<'a> {
         } else {
             (None, env)
         };
-        if program == self.root && done == index {
+        if done == index {
             *self.ctx_cursor.borrow_mut() = Some((done, env));
         }
         out

@@ -290,15 +290,6 @@ impl<'a> PhpFolder<'a> {
         let prov = |v: Folded| v.with_provenance_of(&l).with_provenance_of(&r);
         let num = |f: fn(f64, f64) -> f64| Some(prov(Folded::num(f(l.as_num()?, r.as_num()?))));
         match op {
-            "." => {
-                let mut s = l.to_text()?;
-                let rt = r.to_text()?;
-                if !self.budget.take_decoded(s.len() + rt.len()) {
-                    return None;
-                }
-                s.extend(rt);
-                Some(prov(Folded::str(s)))
-            }
             "+" => num(|a, b| a + b),
             "-" => num(|a, b| a - b),
             "*" => num(|a, b| a * b),
