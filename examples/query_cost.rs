@@ -78,42 +78,53 @@ fn main() {
         }
         return;
     }
+    if args.get(1).map(String::as_str) == Some("--merged") {
+        // Every rule's query of each language in one text, as `rules::merge` links them, and
+        // the same text compiled in two halves (what two cores do).
+        for lang in [Lang::Javascript, Lang::Php] {
+            let texts: Vec<String> = rule_queries()
+                .into_iter()
+                .filter(|(_, l, _)| *l == lang)
+                .map(|(_, _, q)| q)
+                .collect();
+            let whole = texts.join("\n");
+            let (a, b) = texts.split_at(texts.len() / 2);
+            let halves = [a.join("\n"), b.join("\n")];
+            let mut seen = std::collections::BTreeSet::new();
+            let mut all = 0;
+            for t in &texts {
+                for p in patterns(t) {
+                    all += 1;
+                    seen.insert(p.split_whitespace().collect::<Vec<_>>().join(" "));
+                }
+            }
+            let unique: Vec<String> = seen.into_iter().collect();
+            println!(
+                "{:<11} {all} patterns, {} distinct: distinct merged {:?}",
+                lang.name(),
+                unique.len(),
+                fastest(lang, &unique.join("\n")).unwrap_or_default()
+            );
+            println!(
+                "{:<11} {} rule queries: merged {:?}; halves {:?} + {:?}",
+                lang.name(),
+                texts.len(),
+                fastest(lang, &whole).unwrap_or_default(),
+                fastest(lang, &halves[0]).unwrap_or_default(),
+                fastest(lang, &halves[1]).unwrap_or_default(),
+            );
+        }
+        return;
+    }
     let top: usize = std::env::args()
         .skip_while(|a| a != "--top")
         .nth(1)
         .and_then(|n| n.parse().ok())
         .unwrap_or(15);
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
     let mut rows: Vec<(Duration, String, Lang, String)> = Vec::new();
-    for entry in walk(std::path::Path::new(dir)) {
-        let Ok(text) = std::fs::read_to_string(&entry) else {
-            continue;
-        };
-        let Ok(doc) = text.parse::<toml::Table>() else {
-            continue;
-        };
-        let Some(query) = doc.get("query").and_then(|q| q.as_str()) else {
-            continue;
-        };
-        let id = doc
-            .get("id")
-            .and_then(|v| v.as_str())
-            .unwrap_or("?")
-            .to_string();
-        let langs = doc
-            .get("languages")
-            .and_then(|v| v.as_array())
-            .cloned()
-            .unwrap_or_default();
-        for l in langs {
-            let lang = match l.as_str() {
-                Some("javascript") => Lang::Javascript,
-                Some("php") => Lang::Php,
-                _ => continue,
-            };
-            if let Some(d) = fastest(lang, query) {
-                rows.push((d, id.clone(), lang, query.to_string()));
-            }
+    for (id, lang, query) in rule_queries() {
+        if let Some(d) = fastest(lang, &query) {
+            rows.push((d, id, lang, query));
         }
     }
     let base_js = fastest(Lang::Javascript, "(identifier) @x").unwrap_or_default();
@@ -147,6 +158,34 @@ fn main() {
             }
         }
     }
+}
+
+/// (rule id, language, query text) of every built-in rule with a query, in file order.
+fn rule_queries() -> Vec<(String, Lang, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    let mut out = Vec::new();
+    for entry in walk(std::path::Path::new(dir)) {
+        let Ok(text) = std::fs::read_to_string(&entry) else {
+            continue;
+        };
+        let Ok(doc) = text.parse::<toml::Table>() else {
+            continue;
+        };
+        let Some(query) = doc.get("query").and_then(|q| q.as_str()) else {
+            continue;
+        };
+        let id = doc.get("id").and_then(|v| v.as_str()).unwrap_or("?");
+        let langs = doc.get("languages").and_then(|v| v.as_array());
+        for l in langs.into_iter().flatten() {
+            let lang = match l.as_str() {
+                Some("javascript") => Lang::Javascript,
+                Some("php") => Lang::Php,
+                _ => continue,
+            };
+            out.push((id.to_string(), lang, query.to_string()));
+        }
+    }
+    out
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
