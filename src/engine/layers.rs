@@ -10,7 +10,7 @@ use crate::input::source::LineIndex;
 use crate::rules::RuleSet;
 use crate::syntax::lang::Lang;
 use crate::units::classify::{mostly_text, sniff_payload, PayloadKind};
-use crate::units::{markup, FileUnits, Unit, UnitOrigin};
+use crate::units::{markup, FileUnits, ScriptSrc, Unit, UnitOrigin};
 
 pub(super) fn scan_payloads(
     folder: &Folder,
@@ -83,6 +83,13 @@ pub(super) fn scan_payloads(
             &budget.limits.allowed_hosts,
             &mut inner,
         );
+        scan_data_url_scripts(
+            &nested_units.script_srcs,
+            rules,
+            budget,
+            depth + cost,
+            &mut inner,
+        );
         // Markup that JavaScript writes into the page loads its scripts at run time.
         if unit.lang == Lang::Javascript && kind == PayloadKind::Markup {
             super::scan_text_items(
@@ -94,29 +101,63 @@ pub(super) fn scan_payloads(
                 &mut inner,
             );
         }
-        let decoded_text: &[u8] = bytes;
-        let index = LineIndex::new(decoded_text);
+        let span = candidate.start_byte().saturating_sub(unit.prefix)
+            ..candidate.end_byte().saturating_sub(unit.prefix);
         let scanned_as = match kind {
-            PayloadKind::Code(l) => l.name().to_string(),
-            PayloadKind::Markup => "markup".to_string(),
+            PayloadKind::Code(l) => l.name(),
+            PayloadKind::Markup => "markup",
         };
+        let layer = LayerOf {
+            decoders: &decoders,
+            scanned_as,
+            decoded: bytes,
+            span,
+        };
+        layer.wrap(inner, &mut seen, out);
+    }
+}
+
+/// Where a decoded payload sits in its parent and how it was read: wraps the payload's hits
+/// into the parent's coordinates with one more layer.
+struct LayerOf<'b> {
+    decoders: &'b [String],
+    scanned_as: &'b str,
+    decoded: &'b [u8],
+    /// The literal (or address) that carries the payload, in the parent's coordinates.
+    span: std::ops::Range<usize>,
+}
+
+type SeenKey = (
+    usize,
+    std::ops::Range<usize>,
+    String,
+    Option<(usize, String)>,
+);
+
+impl LayerOf<'_> {
+    fn wrap(
+        &self,
+        inner: FileScan,
+        seen: &mut std::collections::HashSet<SeenKey>,
+        out: &mut FileScan,
+    ) {
+        let index = LineIndex::new(self.decoded);
         for mut hit in inner.hits {
-            let position = index.position(decoded_text, hit.span.start);
+            let position = index.position(self.decoded, hit.span.start);
             let excerpt = super::predicates::short(
-                &String::from_utf8_lossy(index.line_text(decoded_text, position.line)),
+                &String::from_utf8_lossy(index.line_text(self.decoded, position.line)),
                 120,
             );
             hit.layers.insert(
                 0,
                 Layer {
-                    decoders: decoders.clone(),
-                    scanned_as: scanned_as.clone(),
+                    decoders: self.decoders.to_vec(),
+                    scanned_as: self.scanned_as.to_string(),
                     position,
                     excerpt,
                 },
             );
-            hit.span = candidate.start_byte().saturating_sub(unit.prefix)
-                ..candidate.end_byte().saturating_sub(unit.prefix);
+            hit.span = self.span.clone();
             hit.related.clear();
             // Both arms of `eval(check() ? decode(A) : decode(B))` usually hold the same code:
             // one finding per rule, place and innermost line.
@@ -130,6 +171,66 @@ pub(super) fn scan_payloads(
             }
         }
         out.problems.extend(inner.problems);
+    }
+}
+
+/// Scripts loaded from `data:` addresses (`<script src="data:text/javascript;base64,…">`, a
+/// created element's `src`, markup written at run time): the address *is* the code. It is
+/// decoded (base64 or percent-encoding) and scanned as JavaScript, because a script element
+/// runs it whatever it looks like; findings sit at the address.
+pub(super) fn scan_data_url_scripts(
+    srcs: &[ScriptSrc],
+    rules: &RuleSet,
+    budget: &Budget,
+    depth: usize,
+    out: &mut FileScan,
+) {
+    let mut seen = std::collections::HashSet::new();
+    for src in srcs {
+        let Some((code, label)) = data_url_body(src.url.as_bytes()) else {
+            continue;
+        };
+        if code.len() < 6 || !mostly_text(&code) || !budget.take_decoded(code.len()) {
+            continue;
+        }
+        if depth + QUARTERS > budget.limits.max_layer_depth.saturating_mul(QUARTERS) {
+            budget.hit(LimitHit::LayerDepth);
+            continue;
+        }
+        let unit = Unit {
+            lang: Lang::Javascript,
+            text: Arc::new(code),
+            ranges: None,
+            origin: UnitOrigin::WholeFile,
+            prefix: 0,
+        };
+        let mut inner = FileScan::default();
+        scan_unit(&unit, rules, budget, depth + QUARTERS, None, &mut inner);
+        let mut decoders: Vec<String> = src.decoders.iter().map(|d| d.to_string()).collect();
+        decoders.push(label.to_string());
+        let layer = LayerOf {
+            decoders: &decoders,
+            scanned_as: Lang::Javascript.name(),
+            decoded: &unit.text,
+            span: src.span.clone(),
+        };
+        layer.wrap(inner, &mut seen, out);
+    }
+}
+
+/// The body of a `data:[type][;base64],body` address, decoded, and the decoder's label.
+fn data_url_body(url: &[u8]) -> Option<(Vec<u8>, &'static str)> {
+    let url = url.trim_ascii();
+    if url.len() < 5 || !url[..5].eq_ignore_ascii_case(b"data:") {
+        return None;
+    }
+    let comma = memchr::memchr(b',', url)?;
+    let meta = url[5..comma].to_ascii_lowercase();
+    let body = &url[comma + 1..];
+    if meta.ends_with(b";base64") {
+        Some((crate::decode::bytes::base64(body)?, "base64"))
+    } else {
+        Some((crate::decode::bytes::percent(body, false), "urldecode"))
     }
 }
 

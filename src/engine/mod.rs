@@ -54,6 +54,7 @@ pub fn scan_file(units: &FileUnits, rules: &RuleSet, budget: &Budget) -> FileSca
         &budget.limits.allowed_hosts,
         &mut scan,
     );
+    layers::scan_data_url_scripts(&units.script_srcs, rules, budget, 0, &mut scan);
     scan_text_items(
         &units.directives,
         Target::Htaccess,
@@ -223,6 +224,7 @@ pub(crate) fn scan_unit(
             &budget.limits.allowed_hosts,
             out,
         );
+        layers::scan_data_url_scripts(&loads, rules, budget, depth, out);
     }
     layers::scan_payloads(&folder, unit, rules, budget, depth, out);
 }

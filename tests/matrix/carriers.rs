@@ -2,6 +2,8 @@
 //! each carrier needs. Each returns the file name (its extension decides how skimlint reads it)
 //! and the bytes.
 
+use base64::Engine as _;
+
 use super::spec::Language;
 
 pub const JS: &[&str] = &[
@@ -17,6 +19,7 @@ pub const JS: &[&str] = &[
     "layout-xml",
     "sql-dump",
     "json-settings",
+    "data-url",
 ];
 
 pub const PHP: &[&str] = &["php", "phtml", "appended", "inc", "gif", "ico", "fragment"];
@@ -133,6 +136,13 @@ fn js_carrier(carrier: &str, code: &str) -> (String, Vec<u8>) {
             format!(
                 "{{\"current\":{{\"sections\":{{\"footer\":{{\"type\":\"custom-liquid\",\"settings\":{{\"custom_liquid\":{}}}}}}}}}}}\n",
                 serde_json::to_string(&script).unwrap()
+            ),
+        ),
+        "data-url" => (
+            "page.html",
+            format!(
+                "<!doctype html>\n<html><body>\n<script src=\"data:text/javascript;base64,{}\"></script>\n</body></html>\n",
+                base64::engine::general_purpose::STANDARD.encode(code)
             ),
         ),
         other => panic!("unknown JavaScript carrier {other}"),

@@ -264,7 +264,9 @@ fn obfuscations_hide_the_marked_strings() {
         );
         assert!(!out.contains("evil-host.example"), "{o}: {out}");
     }
-    for c in carriers::JS {
+    // Every carrier but `data-url` (which encodes the code into the script's address) holds
+    // the code as written.
+    for c in carriers::JS.iter().filter(|c| **c != "data-url") {
         let (_, bytes) = carriers::carry(Language::Javascript, c, "var a = 1;");
         assert!(
             String::from_utf8_lossy(&bytes).contains("var a = 1;"),
