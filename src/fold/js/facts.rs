@@ -219,7 +219,28 @@ impl<'a> JsFolder<'a> {
             }
             // What a code sink runs, when it is a variable: folded in context by the caller.
             // `Function(arg1, …, body)`: the body is the last argument.
+            // `eval.call(thisArg, code)` and `eval.apply(thisArg, [code])` (names drop the
+            // `.call`/`.apply`): the code is the argument after `thisArg`, or in its array.
+            let via = (callee.kind() == "member_expression")
+                .then(|| callee.child_by_field_name("property"))
+                .flatten()
+                .map(|p| self.text(p));
             let code_arg = n.child_by_field_name("arguments").and_then(|a| {
+                let a = match via {
+                    Some("call") if !name.ends_with(".call") => {
+                        let mut c = a.walk();
+                        let rest: Vec<Node<'a>> = a.named_children(&mut c).skip(1).collect();
+                        return if name == "Function" {
+                            rest.last().copied()
+                        } else {
+                            rest.first().copied()
+                        };
+                    }
+                    Some("apply") if !name.ends_with(".apply") => {
+                        a.named_child(1).filter(|arr| arr.kind() == "array")?
+                    }
+                    _ => a,
+                };
                 if name == "Function" {
                     a.named_child(a.named_child_count().checked_sub(1)? as u32)
                 } else {
@@ -362,8 +383,36 @@ impl<'a> JsFolder<'a> {
                         )
                         || name == "importScripts"
                         || name.ends_with("serviceWorker.register");
+                    // `src` given in an object of properties: `Object.assign(script, {src})`,
+                    // jQuery's `$("<script>", {src})`.
+                    let src_in = |o: Option<Node<'a>>| -> Option<Node<'a>> {
+                        let o = o.filter(|o| o.kind() == "object")?;
+                        let mut c = o.walk();
+                        let pairs: Vec<Node<'a>> = o.named_children(&mut c).collect();
+                        pairs.into_iter().find_map(|p| {
+                            let key = p.child_by_field_name("key")?;
+                            let k = self.text(key).trim_matches(|c| c == '"' || c == '\'');
+                            (p.kind() == "pair" && k == "src")
+                                .then(|| p.child_by_field_name("value"))
+                                .flatten()
+                        })
+                    };
+                    let jquery_script = matches!(name.as_str(), "jQuery" | "$")
+                        && arg(0)
+                            .and_then(|a| self.value(a))
+                            .and_then(|v| v.text_lossy())
+                            .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("<script"));
                     if loader {
                         out.extend(arg(0));
+                    } else if name == "Object.assign" && arg(0).is_some_and(&holds_script) {
+                        let mut c = args.map(|a| a.walk());
+                        let rest: Vec<Node<'a>> = match (args, c.as_mut()) {
+                            (Some(a), Some(c)) => a.named_children(c).skip(1).collect(),
+                            _ => Vec::new(),
+                        };
+                        out.extend(rest.into_iter().filter_map(|o| src_in(Some(o))));
+                    } else if jquery_script {
+                        out.extend(src_in(arg(1)));
                     } else if key_is(f, "setAttribute")
                         && f.child_by_field_name("object").is_some_and(&holds_script)
                         && arg(0)
