@@ -193,7 +193,9 @@ impl<'a> PhpFolder<'a> {
                 crate::decode::is_php_decoder(name) || ASSEMBLERS.contains(&name)
             }) {
                 out.push(PayloadCandidate::new(n, sink_of(n, &code_args)));
-                return false;
+                // A call that does not fold as a whole (`str_replace('</head>', '<script…',
+                // $html)` on the page being sent) still has literal payloads inside.
+                return self.value(n).is_none_or(|v| v.as_bytes().is_none());
             }
             // `preg_replace('/…/e', $code, …)` runs its replacement as code.
             if name.as_deref() == Some("preg_replace") {
