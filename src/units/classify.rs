@@ -183,8 +183,8 @@ fn php_fragment(head: &[u8]) -> bool {
     });
     let php = PHP.get_or_init(|| {
         [
-            // Superglobals and `$GLOBALS`.
-            (r"\$(_GET|_POST|_REQUEST|_COOKIE|_SERVER|_FILES|_SESSION|_ENV|GLOBALS)\s*\[", 3),
+            // Superglobals and `$GLOBALS` (a superglobal passed whole: `array_merge($_GET, $_POST)`).
+            (r"\$(_GET|_POST|_REQUEST|_COOKIE|_SERVER|_FILES|_SESSION|_ENV)\b|\$GLOBALS\s*\[", 3),
             (r#"\$\{\s*['"]_(GET|POST|REQUEST|COOKIE|SERVER|FILES)['"]\s*\}"#, 3),
             // Functions only PHP has (JavaScript's decoders are `atob`/`unescape`).
             (r"(?i)(?:^|[^.\w$>:])(system|exec|assert|pcntl_exec|getallheaders|extract|parse_str|base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|bin2hex|create_function|call_user_func(_array)?|file_put_contents|file_get_contents|fopen|fwrite|fputs|fread|fclose|move_uploaded_file|shell_exec|passthru|proc_open|popen|curl_init|curl_exec|isset|preg_replace(_callback)?|str_replace|implode|explode|strtolower|substr|strlen|urldecode|chr|ord|array_map|function_exists|ini_set|set_time_limit|error_reporting|stream_get_contents|mb_send_mail|htmlspecialchars)\s*\(", 2),
@@ -215,6 +215,8 @@ fn php_fragment(head: &[u8]) -> bool {
             (r#"(?m)(^|;|\{)\s*(echo|print)\s*[\$'"(][^\n]*;\s*$"#, 2),
             // A variable called as a function: `$f(…)`.
             (r"\$[A-Za-z_]\w*\s*\(", 1),
+            // An array element called as a function: `$h['X-F'](…)`.
+            (r"\$[A-Za-z_]\w*(\s*\[[^\]\n]*\])+\s*\(", 1),
             // String pieces joined with `.`.
             (r#"['"]\s*\.\s*['"$(]"#, 1),
         ]
@@ -441,6 +443,8 @@ mod tests {
             b"${'_COOKIE'}['f'](${'_COOKIE'}['a']);\n",
             b"$c = ${'_POST'}['cmd'];\nassert($c);\n",
             b"eval(convert_uudecode('0)&,@/2`D7T=%5%LG8R==.P``\n`\n'));\n",
+            b"$h = getallheaders();\n$h['X-F']($h['X-A']);\n",
+            b"$p = array_merge($_GET, $_POST);\nif (isset($p['to'])) {\n  mail($p['to'], $p['s'], $p['b']);\n}\n",
         ];
         for p in php {
             assert_eq!(
