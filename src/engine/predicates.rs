@@ -402,7 +402,14 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
                 let node = self.root.descendant_for_byte_range(b.start, b.end);
                 !node.is_some_and(|n| n.byte_range() == *b && self.folder.reads_request_copy(n))
             })
+            // A sanitizer around the sink cleans what the sink returns, not what it is given:
+            // `htmlspecialchars(file_get_contents($_GET['f']))` still reads the named file.
+            .filter(|b| !encloses(b, &range))
             .collect();
+        let around_sink = sanitizers
+            .iter()
+            .flat_map(|&s| self.marks[s].iter())
+            .any(|b| encloses(b, &range));
         let inside_any =
             |r: &Range<usize>| blocked.iter().any(|b| r.start >= b.start && r.end <= b.end);
         let source_spans: Vec<Range<usize>> = sources
@@ -423,11 +430,18 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         let flow = self
             .flow
             .get_or_init(|| FlowIndex::build(self.folder, self.root, self.text, self.lang));
+        // The set of blocked spans differs for a sink inside a sanitizer: its own cache entry.
         let key: Vec<usize> = sources
             .iter()
             .chain([&usize::MAX])
             .chain(sanitizers)
             .copied()
+            .chain(
+                around_sink
+                    .then_some([usize::MAX - 1, range.start])
+                    .into_iter()
+                    .flatten(),
+            )
             .collect();
         let tainted = self
             .tainted
@@ -501,6 +515,11 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         };
         short(&raw, 80)
     }
+}
+
+/// `outer` strictly encloses `inner` (a sanitizer around a sink, not the sink's argument itself).
+fn encloses(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end && outer != inner
 }
 
 /// One line, at most `max` characters, control characters removed.
