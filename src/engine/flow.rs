@@ -173,6 +173,33 @@ impl FlowIndex {
         // (`parse_str($qs, $q)`): that variable is assigned from the read argument.
         let mut out_params: Vec<(Key, Range<usize>)> = Vec::new();
         let txt = |n: Node| String::from_utf8_lossy(&text[n.byte_range()]).into_owned();
+        // A call of a PHP built-in that writes into a by-reference argument, whatever spells
+        // its name: that variable is assigned from the argument it reads.
+        let record_out_parameter =
+            |n: Node<'a>, scope: usize, out: &mut Vec<(Key, Range<usize>)>| {
+                let (Some(function), Some(args)) = (
+                    n.child_by_field_name("function"),
+                    n.child_by_field_name("arguments"),
+                ) else {
+                    return;
+                };
+                let name = if function.kind() == "name" {
+                    Some(txt(function).to_ascii_lowercase())
+                } else {
+                    folder.callee(function).map(|c| c.to_ascii_lowercase())
+                };
+                let Some((from, to)) = name.as_deref().and_then(php_out_parameter) else {
+                    return;
+                };
+                let list: Vec<Node> = args.named_children(&mut args.walk()).collect();
+                let target = list
+                    .get(to)
+                    .and_then(|a| a.named_child(0))
+                    .filter(|v| v.kind() == "variable_name");
+                if let (Some(target), Some(from)) = (target, list.get(from)) {
+                    out.push(((scope, txt(target)), from.byte_range()));
+                }
+            };
         let name_kinds: &[&str] = match lang {
             Lang::Javascript => &[
                 "identifier",
@@ -250,18 +277,13 @@ impl FlowIndex {
                     .collect();
                 let name = txt(callee).to_ascii_lowercase();
                 if n.kind() == "function_call_expression" {
-                    if let Some((from, to)) = php_out_parameter(&name) {
-                        let target = args
-                            .named_children(&mut args.walk())
-                            .nth(to)
-                            .and_then(|a| a.named_child(0))
-                            .filter(|v| v.kind() == "variable_name");
-                        if let (Some(target), Some(from)) = (target, spans.get(from)) {
-                            out_params.push(((current, txt(target)), from.clone()));
-                        }
-                    }
+                    record_out_parameter(n, current, &mut out_params);
                 }
                 calls.push((name, spans));
+            } else if n.kind() == "function_call_expression" {
+                // `$f = 'parse_str'; $f($qs, $q)`, `$GLOBALS['g']($qs, $q)`, a computed name:
+                // the by-reference output is followed as when the name is written plainly.
+                record_out_parameter(n, current, &mut out_params);
             }
             if n.kind() == "variable_declarator" {
                 if let Some(name) = n.child_by_field_name("name") {

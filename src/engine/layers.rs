@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use super::{scan_unit, FileScan};
+use super::predicates::UnitFacts;
+use super::{scan_unit, FileScan, Role};
 pub use crate::finding::Layer;
 use crate::fold::{Budget, Folder, LimitHit, PayloadCandidate, Sink};
 use crate::input::source::LineIndex;
@@ -12,12 +13,15 @@ use crate::syntax::lang::Lang;
 use crate::units::classify::{mostly_text, sniff_payload, PayloadKind};
 use crate::units::{markup, FileUnits, ScriptSrc, Unit, UnitOrigin};
 
-pub(super) fn scan_payloads(
-    folder: &Folder,
+#[allow(clippy::too_many_arguments)]
+pub(super) fn scan_payloads<'a>(
+    folder: &Folder<'a>,
+    facts: &UnitFacts<'_, 'a>,
     unit: &Unit,
     rules: &RuleSet,
     budget: &Budget,
     depth: usize,
+    role: Role,
     out: &mut FileScan,
 ) {
     let mut seen = std::collections::HashSet::new();
@@ -61,6 +65,18 @@ pub(super) fn scan_payloads(
             budget.hit(LimitHit::LayerDepth);
             continue;
         }
+        // PHP code in a plain string literal runs only if the unit hands it to a code sink or
+        // writes it to a file; otherwise it is data (see `Role`).
+        let role = match (role, kind) {
+            (Role::Code, PayloadKind::Code(Lang::Php))
+                if sink.is_none()
+                    && value.decoders.is_empty()
+                    && !facts.reaches_code_or_write(candidate) =>
+            {
+                Role::Data
+            }
+            (role, _) => role,
+        };
         let mut decoders: Vec<String> = value.decoders.iter().map(|d| d.to_string()).collect();
         if decoders.is_empty() {
             // Markup held in a plain string literal (echoed or written into the page).
@@ -75,7 +91,7 @@ pub(super) fn scan_payloads(
         };
         for u in &nested_units.units {
             let scope = scope.clone().filter(|_| u.lang == Lang::Php);
-            scan_unit(u, rules, budget, depth + cost, scope, &mut inner);
+            scan_unit(u, rules, budget, depth + cost, scope, role, &mut inner);
         }
         super::scan_script_srcs(
             &nested_units.script_srcs,
@@ -205,7 +221,15 @@ pub(super) fn scan_data_url_scripts(
             prefix: 0,
         };
         let mut inner = FileScan::default();
-        scan_unit(&unit, rules, budget, depth + QUARTERS, None, &mut inner);
+        scan_unit(
+            &unit,
+            rules,
+            budget,
+            depth + QUARTERS,
+            None,
+            super::Role::Code,
+            &mut inner,
+        );
         let mut decoders: Vec<String> = src.decoders.iter().map(|d| d.to_string()).collect();
         decoders.push(label.to_string());
         let layer = LayerOf {

@@ -31,6 +31,19 @@ pub struct Hit {
     pub related: Vec<(Range<usize>, String)>,
 }
 
+/// Whether a unit's code runs. The file's own code runs, and so does what a sink runs or a
+/// decoder produced (an `eval`'d or decoded payload). PHP code held in a plain string literal —
+/// never decoded, and reaching no code sink and no file write through the unit's data flow — is
+/// data: an encoder's input, a documentation example, a test fixture. It is still scanned (what
+/// the text *is*: markup, hosts, card-field lists), but nothing in it runs, so no data flows
+/// through it: `tainted-by` never holds in it, and rules that need request data to reach a sink
+/// stay silent. Everything nested in a data layer is data too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    Code,
+    Data,
+}
+
 /// Everything the engine found in one file.
 #[derive(Debug, Default)]
 pub struct FileScan {
@@ -46,7 +59,7 @@ pub fn scan_file(units: &FileUnits, rules: &RuleSet, budget: &Budget) -> FileSca
         if budget.out_of_time() {
             break;
         }
-        scan_unit(unit, rules, budget, 0, None, &mut scan);
+        scan_unit(unit, rules, budget, 0, None, Role::Code, &mut scan);
     }
     scan_script_srcs(
         &units.script_srcs,
@@ -78,6 +91,7 @@ pub(crate) fn scan_unit(
     budget: &Budget,
     depth: usize,
     caller_scope: Option<HashMap<String, Folded>>,
+    role: Role,
     out: &mut FileScan,
 ) {
     let text = unit.text.as_slice();
@@ -112,6 +126,7 @@ pub(crate) fn scan_unit(
         root,
         text,
         unit.lang,
+        role,
     );
     let mut cursor = QueryCursor::new();
     // A tree cannot be deeper than it has nodes (`descendant_count` is O(1)): most units skip
@@ -226,7 +241,7 @@ pub(crate) fn scan_unit(
         );
         layers::scan_data_url_scripts(&loads, rules, budget, depth, out);
     }
-    layers::scan_payloads(&folder, unit, rules, budget, depth, out);
+    layers::scan_payloads(&folder, &facts, unit, rules, budget, depth, role, out);
 }
 
 /// `script-src` rules on the addresses markup loads scripts from.

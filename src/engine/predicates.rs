@@ -9,6 +9,7 @@ use tree_sitter::Node;
 use super::matching::MatchView;
 
 use super::flow::FlowIndex;
+use super::Role;
 use crate::decode::bytes as decoders;
 use crate::fold::{Folded, Folder, Value};
 use crate::rules::compile::{CompiledConstraint, CompiledQuery, Rule};
@@ -201,7 +202,25 @@ pub struct UnitFacts<'f, 'a> {
     trace: Trace,
     /// Tainted variables, per set of source rules.
     tainted: HashMap<Vec<usize>, HashSet<(usize, String)>>,
+    /// Does the unit's code run (see [`Role`]); in a data layer no data flows.
+    role: Role,
+    /// Argument spans of the unit's code sinks and file writes (PHP), for
+    /// [`UnitFacts::reaches_code_or_write`].
+    code_or_write_args: OnceCell<Vec<Range<usize>>>,
 }
+
+/// PHP functions and methods whose arguments are run as code or written to a file: a string
+/// that reaches one of them is code that will run, not data.
+const CODE_OR_WRITE: &[&str] = &[
+    "eval",
+    "assert",
+    "create_function",
+    "file_put_contents",
+    "fwrite",
+    "fputs",
+    "gzwrite",
+    "gzputs",
+];
 
 impl<'f, 'a> UnitFacts<'f, 'a> {
     pub fn new(
@@ -211,8 +230,11 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         root: Node<'a>,
         text: &'a [u8],
         lang: Lang,
+        role: Role,
     ) -> Self {
         UnitFacts {
+            role,
+            code_or_write_args: OnceCell::new(),
             allowed_hosts,
             folder,
             root,
@@ -316,9 +338,61 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         true
     }
 
+    fn flow(&self) -> &FlowIndex {
+        self.flow
+            .get_or_init(|| FlowIndex::build(self.folder, self.root, self.text, self.lang))
+    }
+
+    /// Does the value of `node` (a string literal) reach an argument of a code sink or a file
+    /// write (`CODE_OR_WRITE`, under any spelling of the name the folder resolves): directly,
+    /// through variables, or through the parameters of the unit's own functions.
+    pub fn reaches_code_or_write(&self, node: Node<'a>) -> bool {
+        let sinks = self.code_or_write_args.get_or_init(|| {
+            let mut out = Vec::new();
+            self.folder.nodes().preorder(|n| {
+                let name = match n.kind() {
+                    "function_call_expression" => n
+                        .child_by_field_name("function")
+                        .and_then(|f| self.folder.callee(f)),
+                    "member_call_expression" | "nullsafe_member_call_expression" => n
+                        .child_by_field_name("name")
+                        .map(|f| String::from_utf8_lossy(self.node_text(f)).into_owned()),
+                    _ => None,
+                };
+                if name.is_some_and(|name| {
+                    CODE_OR_WRITE
+                        .iter()
+                        .any(|s| s.eq_ignore_ascii_case(name.trim_start_matches('\\')))
+                }) {
+                    if let Some(args) = n.child_by_field_name("arguments") {
+                        out.push(args.byte_range());
+                    }
+                }
+                true
+            });
+            out
+        });
+        if sinks.is_empty() {
+            return false;
+        }
+        let range = node.byte_range();
+        if sinks
+            .iter()
+            .any(|s| s.start <= range.start && range.end <= s.end)
+        {
+            return true;
+        }
+        let flow = self.flow();
+        let tainted = flow.tainted(std::slice::from_ref(&range), &[], self.folder.budget());
+        sinks.iter().any(|s| flow.reaches(s, &tainted, &[]))
+    }
+
     /// Does data from a match of `sources` reach `range`: a match inside it, or a variable
-    /// (transitively) assigned from one?
+    /// (transitively) assigned from one? Never in a data layer: nothing there runs.
     fn tainted(&mut self, sources: &[usize], sanitizers: &[usize], range: Range<usize>) -> bool {
+        if self.role == Role::Data {
+            return false;
+        }
         // A sanitizer match that reads a field of a copy of the request (`$a = $_POST;
         // $a['to']`) does not stop request data.
         let blocked: Vec<Range<usize>> = sanitizers
@@ -328,7 +402,14 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
                 let node = self.root.descendant_for_byte_range(b.start, b.end);
                 !node.is_some_and(|n| n.byte_range() == *b && self.folder.reads_request_copy(n))
             })
+            // A sanitizer around the sink cleans what the sink returns, not what it is given:
+            // `htmlspecialchars(file_get_contents($_GET['f']))` still reads the named file.
+            .filter(|b| !encloses(b, &range))
             .collect();
+        let around_sink = sanitizers
+            .iter()
+            .flat_map(|&s| self.marks[s].iter())
+            .any(|b| encloses(b, &range));
         let inside_any =
             |r: &Range<usize>| blocked.iter().any(|b| r.start >= b.start && r.end <= b.end);
         let source_spans: Vec<Range<usize>> = sources
@@ -349,11 +430,18 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         let flow = self
             .flow
             .get_or_init(|| FlowIndex::build(self.folder, self.root, self.text, self.lang));
+        // The set of blocked spans differs for a sink inside a sanitizer: its own cache entry.
         let key: Vec<usize> = sources
             .iter()
             .chain([&usize::MAX])
             .chain(sanitizers)
             .copied()
+            .chain(
+                around_sink
+                    .then_some([usize::MAX - 1, range.start])
+                    .into_iter()
+                    .flatten(),
+            )
             .collect();
         let tainted = self
             .tainted
@@ -427,6 +515,11 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         };
         short(&raw, 80)
     }
+}
+
+/// `outer` strictly encloses `inner` (a sanitizer around a sink, not the sink's argument itself).
+fn encloses(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end && outer != inner
 }
 
 /// One line, at most `max` characters, control characters removed.

