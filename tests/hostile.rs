@@ -368,11 +368,14 @@ fn a_payload_built_from_thousands_of_pieces_is_folded_in_both_languages() {
     payload.push_str(&"x".repeat(100_000));
     payload.push_str("*/\n");
     let b64 = base64::engine::general_purpose::STANDARD.encode(&payload);
-    let pieces: Vec<String> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| format!("'{}'", String::from_utf8_lossy(c)))
-        .collect();
+    // 64-byte quoted pieces of an encoded payload.
+    let quoted = |b: &str| -> Vec<String> {
+        b.as_bytes()
+            .chunks(64)
+            .map(|c| format!("'{}'", String::from_utf8_lossy(c)))
+            .collect()
+    };
+    let pieces = quoted(&b64);
     std::fs::write(
         dir.path().join("pieces.js"),
         format!("var p = {};\neval(atob(p));\n", pieces.join(" + ")),
@@ -380,11 +383,7 @@ fn a_payload_built_from_thousands_of_pieces_is_folded_in_both_languages() {
     .unwrap();
     let php = base64::engine::general_purpose::STANDARD
         .encode(format!("system($_GET['c']); /*{}*/", "x".repeat(100_000)));
-    let php_pieces: Vec<String> = php
-        .as_bytes()
-        .chunks(64)
-        .map(|c| format!("'{}'", String::from_utf8_lossy(c)))
-        .collect();
+    let php_pieces = quoted(&php);
     std::fs::write(
         dir.path().join("pieces.php"),
         format!(
