@@ -52,6 +52,8 @@ pub struct FlowIndex {
     /// function is code, not the data its body reads, so such a variable is never tainted
     /// (its body's own assignments are).
     function_valued: Vec<bool>,
+    /// Variables declared per scope (`var`/`let`/`const`, parameters, function declarations).
+    declared: HashSet<Key>,
 }
 
 /// Walks `root` with the folder's node list when it is the folder's tree.
@@ -248,6 +250,13 @@ impl FlowIndex {
                 // never by its bare name: `fetch(u)` elsewhere is the global.
                 let method = lang == Lang::Javascript && n.kind() == "method_definition";
                 if let Some(name) = n.child_by_field_name("name").filter(|_| !method) {
+                    // `function a() {…}` declares `a` in the enclosing scope (hoisted): a use
+                    // of `a` there is the function, not an outer variable of that name.
+                    if n.kind() == "function_declaration"
+                        || n.kind() == "generator_function_declaration"
+                    {
+                        declared.insert((current, txt(name)));
+                    }
                     functions.push((txt(name).to_ascii_lowercase(), id, params));
                 }
                 return true;
@@ -318,6 +327,7 @@ impl FlowIndex {
             assignments: Vec::new(),
             by_key: HashMap::new(),
             function_valued: Vec::new(),
+            declared: HashSet::new(),
         };
         let mut function_valued = Vec::new();
         let assignments = folder
@@ -380,6 +390,7 @@ impl FlowIndex {
         index.assignments = assignments;
         index.by_key = by_key;
         index.function_valued = function_valued;
+        index.declared = declared;
         index
     }
 
@@ -430,9 +441,21 @@ impl FlowIndex {
             .filter(|(_, r, _)| !blocked.iter().any(|b| r.start >= b.start && r.end <= b.end))
             .any(|(name, _, scope)| match self.lang {
                 Lang::Php => tainted.contains(&(*scope, name.clone())),
-                Lang::Javascript => self
-                    .chain(*scope)
-                    .any(|s| tainted.contains(&(s, name.clone()))),
+                // The nearest declaration of the name is the variable meant: an inner `var a`,
+                // parameter or `function a` shadows a tainted outer `a` (minified bundles reuse
+                // one-letter names in every function).
+                Lang::Javascript => {
+                    for s in self.chain(*scope) {
+                        let key = (s, name.clone());
+                        if tainted.contains(&key) {
+                            return true;
+                        }
+                        if self.declared.contains(&key) {
+                            return false;
+                        }
+                    }
+                    false
+                }
             })
     }
 

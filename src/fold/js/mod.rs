@@ -113,6 +113,8 @@ pub struct JsFolder<'a> {
     string_arrays: HashMap<&'a str, Vec<Vec<u8>>>,
     /// Accessor functions of those arrays: `function _0xab(i, k) { i = i - 0x1a0; … }`.
     accessors: HashMap<&'a str, Accessor<'a>>,
+    /// Calls known to create (or not) a script element, by node id (see `names`).
+    script_calls: RefCell<HashMap<usize, bool>>,
 }
 
 /// How an obfuscator string-array accessor turns an index into a string.
@@ -159,6 +161,7 @@ impl<'a> JsFolder<'a> {
             contexts: RefCell::default(),
             string_arrays: HashMap::new(),
             accessors: HashMap::new(),
+            script_calls: RefCell::new(HashMap::new()),
         };
         f.collect_bindings();
         f.recognise_string_arrays();

@@ -35,20 +35,9 @@ impl<'a> JsFolder<'a> {
                         Some("jQuery".into())
                     }
                     // `var t = document.createElement("script")`: `t` is a script element
-                    // (`t.text`, `t["textContent"]` are its code).
+                    // (`t.text`, `t["textContent"]` are its code), whatever spells the name.
                     Some(Binding::Const(v))
-                        if v.kind() == "call_expression"
-                            && self.text(*v).contains("createElement")
-                            && v.child_by_field_name("function")
-                                .and_then(|f| self.name_of(f, d))
-                                .is_some_and(|n| {
-                                    n == "createElement" || n.ends_with(".createElement")
-                                })
-                            && v.child_by_field_name("arguments")
-                                .and_then(|a| a.named_child(0))
-                                .and_then(|a| self.value(a))
-                                .and_then(|v| v.text_lossy())
-                                .is_some_and(|t| t.trim().eq_ignore_ascii_case("script")) =>
+                        if v.kind() == "call_expression" && self.creates_script(*v, d) =>
                     {
                         Some("HTMLScriptElement".into())
                     }
@@ -109,6 +98,35 @@ impl<'a> JsFolder<'a> {
             "array" => Some("[]".into()),
             _ => None,
         }
+    }
+}
+
+impl<'a> JsFolder<'a> {
+    /// Is `call` `document.createElement("script")`, whatever spells the name and the tag?
+    /// Remembered per call: every use of the variable asks, and folding a computed callee
+    /// (a string-array lookup, a decoder) costs steps of the file's budget.
+    fn creates_script(&self, call: Node<'a>, depth: usize) -> bool {
+        if let Some(&known) = self.script_calls.borrow().get(&call.id()) {
+            return known;
+        }
+        let function = call.child_by_field_name("function");
+        // Spelled plainly, the callee shows its name; computed, it is a subscript.
+        let candidate = function.is_some_and(|f| {
+            f.kind() == "subscript_expression"
+                || (f.kind() == "member_expression" && self.text(f).ends_with("createElement"))
+        });
+        let creates = candidate
+            && function
+                .and_then(|f| self.name_of(f, depth))
+                .is_some_and(|n| n == "createElement" || n.ends_with(".createElement"))
+            && call
+                .child_by_field_name("arguments")
+                .and_then(|a| a.named_child(0))
+                .and_then(|a| self.value(a))
+                .and_then(|v| v.text_lossy())
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("script"));
+        self.script_calls.borrow_mut().insert(call.id(), creates);
+        creates
     }
 }
 
