@@ -305,11 +305,21 @@ impl FlowIndex {
             if name_kinds.contains(&n.kind()) && n.byte_range().len() <= MAX_NAME_BYTES {
                 // `document["\x63ookie"]` is `document.cookie`: a computed member whose key
                 // folds is known by its canonical name, as assignments record it.
-                // Only a literal key (escaped or not): folding every computed key of an
-                // obfuscated file would spend the fold budget other rules need.
+                // Only keys built from literals (escaped, joined, decoded, reversed, looked up in
+                // a string array): loop indexes and variables are data, and folding them all
+                // in an obfuscated file would spend the fold budget other rules need.
                 let literal_key = n.kind() == "subscript_expression"
-                    && n.child_by_field_name("index")
-                        .is_some_and(|i| i.kind() == "string");
+                    && n.child_by_field_name("index").is_some_and(|i| {
+                        matches!(
+                            i.kind(),
+                            "string"
+                                | "template_string"
+                                | "binary_expression"
+                                | "parenthesized_expression"
+                                | "call_expression"
+                                | "subscript_expression"
+                        )
+                    });
                 let name = literal_key
                     .then(|| folder.callee(n))
                     .flatten()
