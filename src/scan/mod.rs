@@ -401,10 +401,15 @@ fn analyse(
     if kind == classify::FileKind::Skip {
         return (Vec::new(), Vec::new());
     }
+    // Markup kept in SQL or JSON strings is judged as the rules will see it, unescaped:
+    // `\"wri\" + \"te\"` is two literals joined once its quotes are read.
+    let unescaped = (kind == classify::FileKind::Markup(crate::units::template::Dialect::Escaped))
+        .then(|| crate::units::template::unescape_quotes(&file.bytes));
+    let prefilter_bytes = unescaped.as_deref().unwrap_or(&file.bytes);
     if crate::rules::prefilter::enabled()
         && !rules
             .prefilter()
-            .may_match(&file.bytes, Scope::of(kind, &file.bytes))
+            .may_match(prefilter_bytes, Scope::of(kind, prefilter_bytes))
     {
         return (Vec::new(), Vec::new());
     }

@@ -115,9 +115,9 @@ fn handle_attribute(text: &Arc<Vec<u8>>, _tag: &[u8], attr: &Attr, out: &mut Fil
 
 /// Handlers and `javascript:` URLs are attribute values: their quotes are written `&quot;` or
 /// `&#39;`, and other characters as entities too. One copy of the file (for all such units)
-/// gets those values decoded in place, each entity's character padded with spaces to the
-/// entity's length so that no byte moves. Quotes are padded on their outer side (before an
-/// opening quote, after a closing one), so string values stay intact.
+/// gets those values decoded in place so that no byte moves: outside strings an entity's
+/// character is padded with spaces to the entity's length (quotes on their outer side), inside
+/// strings with line continuations (`\` + newline), which add nothing to the string's value.
 fn decode_attribute_units(text: &Arc<Vec<u8>>, units: &mut [Unit]) {
     let b = text.as_slice();
     let needs = |u: &Unit| {
@@ -147,6 +147,8 @@ fn decode_attribute_units(text: &Arc<Vec<u8>>, units: &mut [Unit]) {
 /// Decodes the character entities of `src` into `dst` (same length; see above).
 fn decode_entities_in_place(src: &[u8], dst: &mut [u8]) {
     let mut quote: Option<u8> = None;
+    // The previous character was a backslash escaping the next one inside a string.
+    let mut escaped = false;
     let mut i = 0;
     while i < src.len() {
         let c = src[i];
@@ -165,27 +167,54 @@ fn decode_entities_in_place(src: &[u8], dst: &mut [u8]) {
             (c, 1)
         };
         let slot = &mut dst[i..i + len];
-        slot.fill(b' ');
-        let is_quote = matches!(ch, b'"' | b'\'' | b'`');
-        let closing = is_quote && quote == Some(ch);
-        if is_quote && quote.is_none() {
-            quote = Some(ch);
-        } else if closing {
-            quote = None;
-        }
-        if closing {
+        i += len;
+        let in_string = quote.is_some();
+        if std::mem::take(&mut escaped) {
+            // `\&quot;` is an escaped quote: it stays next to its backslash.
             slot[0] = ch;
-        } else {
-            slot[len - 1] = ch;
-        }
-        // A backslash escape inside a string: the next character is not a delimiter.
-        if ch == b'\\' && quote.is_some() && len == 1 && i + 1 < src.len() && src[i + 1] != b'&' {
-            dst[i + 1] = src[i + 1];
-            i += 2;
+            pad_with_continuations(&mut slot[1..]);
             continue;
         }
-        i += len;
+        let is_quote = matches!(ch, b'"' | b'\'' | b'`');
+        if is_quote && quote.is_none() {
+            quote = Some(ch);
+            slot.fill(b' ');
+            slot[len - 1] = ch;
+        } else if is_quote && quote == Some(ch) {
+            quote = None;
+            slot.fill(b' ');
+            slot[0] = ch;
+        } else if in_string {
+            slot[0] = ch;
+            pad_with_continuations(&mut slot[1..]);
+            escaped = ch == b'\\';
+        } else {
+            slot.fill(b' ');
+            slot[len - 1] = ch;
+        }
+        // A raw escape inside a string (`\x`, `\"`): the next character is not a delimiter.
+        if escaped && i < src.len() && src[i] != b'&' {
+            dst[i] = src[i];
+            i += 1;
+            escaped = false;
+        }
     }
+}
+
+/// Fills `pad` with JavaScript line continuations (`\` LF, or `\` CR LF for an odd length),
+/// which a string's value does not include. A single byte cannot be padded that way; it
+/// becomes a space (no entity is shorter than four bytes, so it does not happen).
+fn pad_with_continuations(pad: &mut [u8]) {
+    let mut rest = pad;
+    if rest.len() % 2 == 1 && rest.len() >= 3 {
+        rest[..3].copy_from_slice(b"\\\r\n");
+        rest = &mut rest[3..];
+    }
+    while rest.len() >= 2 {
+        rest[..2].copy_from_slice(b"\\\n");
+        rest = &mut rest[2..];
+    }
+    rest.fill(b' ');
 }
 
 fn js_unit(text: &Arc<Vec<u8>>, range: Range<usize>, origin: UnitOrigin) -> Unit {
@@ -339,8 +368,9 @@ mod tests {
             code.contains(r#"createElement(     "script"     )"#),
             "{code}"
         );
+        // Inside a string the padding is line continuations, which the string's value drops.
         assert!(
-            code.contains(r#"'https://a.example/x.js?a=1    &b=2'"#),
+            code.contains("'https://a.example/x.js?a=1&\\\n\\\nb=2'"),
             "{code}"
         );
         // The file's own bytes are untouched.
@@ -349,6 +379,25 @@ mod tests {
                 .unwrap()
                 .len(),
             r.len()
+        );
+    }
+
+    #[test]
+    fn escaped_entity_quotes_stay_inside_their_string() {
+        let src = r#"<img onerror="document.write(&quot;&lt;script src=\&quot;//x.example/a.js\&quot;&gt;&quot;)">"#;
+        let u = units(src);
+        let unit = &u.units[0];
+        let r = unit.ranges.as_ref().unwrap()[0].clone();
+        let code = std::str::from_utf8(&unit.text[r]).unwrap();
+        let value: String = code
+            .replace("\\\r\n", "")
+            .replace("\\\n", "")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(
+            value,
+            r#"document.write( "<script src=\"//x.example/a.js\">" )"#
         );
     }
 

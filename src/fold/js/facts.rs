@@ -128,6 +128,33 @@ impl<'a> JsFolder<'a> {
         None
     }
 
+    /// The outermost `+` concatenation (through parentheses) that `piece` is part of and that
+    /// folds to text as a whole; `piece` itself when there is none.
+    fn whole_concatenation(&self, piece: Node<'a>) -> Node<'a> {
+        let mut whole = piece;
+        let mut at = piece;
+        for _ in 0..64 {
+            let Some(parent) = at.parent() else { break };
+            let joins = match parent.kind() {
+                "parenthesized_expression" => true,
+                "binary_expression" => parent
+                    .child_by_field_name("operator")
+                    .is_some_and(|o| o.kind() == "+"),
+                _ => false,
+            };
+            if !joins {
+                break;
+            }
+            at = parent;
+            if parent.kind() == "binary_expression"
+                && self.value(parent).and_then(|v| v.to_text()).is_some()
+            {
+                whole = parent;
+            }
+        }
+        whole
+    }
+
     /// Decoder calls and packers, outermost first; nested ones are found again when the outer
     /// payload is scanned.
     /// Each candidate carries the sink that runs it where known: what `eval`, `Function` and
@@ -158,7 +185,13 @@ impl<'a> JsFolder<'a> {
                 let plain = memchr::memmem::find(&raw.to_ascii_lowercase(), b"<script").is_some();
                 let escaped = memchr::memchr(b'\\', raw).is_some() && is_markup(self.value(n));
                 if (plain || escaped) && !pushed.contains(&n.id()) {
-                    out.push(PayloadCandidate::new(n, None));
+                    // A piece of a concatenation is judged as the joined text: the piece
+                    // `"<script src=\"https://cdn.vendor.c"` alone names a host that does not
+                    // exist.
+                    let whole = self.whole_concatenation(n);
+                    if pushed.insert(whole.id()) {
+                        out.push(PayloadCandidate::new(whole, None));
+                    }
                 }
                 return false;
             }
