@@ -210,7 +210,11 @@ impl FlowIndex {
                 "shorthand_property_identifier",
                 "this",
             ],
-            Lang::Php => &["variable_name"],
+            Lang::Php => &[
+                "variable_name",
+                "dynamic_variable_name",
+                "subscript_expression",
+            ],
         };
         preorder_in(folder, root, |n| {
             while stack.len() > 1 && scopes[*stack.last().unwrap_or(&0)].0.end <= n.start_byte() {
@@ -320,9 +324,18 @@ impl FlowIndex {
                                 | "subscript_expression"
                         )
                     });
-                let name = literal_key
-                    .then(|| folder.callee(n))
-                    .flatten()
+                // `${$GLOBALS['k']}` and `$GLOBALS['data']` are `$data` when the name folds;
+                // other PHP subscripts are not names.
+                let name = match (lang, n.kind()) {
+                    (Lang::Php, "variable_name") => None,
+                    (Lang::Php, _) => match folder.computed_variable(n) {
+                        Some(name) => Some(name),
+                        None if n.kind() == "subscript_expression" => return true,
+                        None => None,
+                    },
+                    _ => literal_key.then(|| folder.callee(n)).flatten(),
+                };
+                let name = name
                     .unwrap_or_else(|| String::from_utf8_lossy(&text[n.byte_range()]).into_owned());
                 names.push((name, n.byte_range(), current));
             }

@@ -177,6 +177,15 @@ impl<'a> Folder<'a> {
         }
     }
 
+    /// The PHP variable a computed variable expression names (`${'da'.'ta'}`, `$$n`,
+    /// `$GLOBALS['data']` → `$data`); `None` for JavaScript or a name that does not fold.
+    pub fn computed_variable(&self, node: Node<'a>) -> Option<String> {
+        match self {
+            Folder::Js(_) => None,
+            Folder::Php(f) => f.computed_variable(node),
+        }
+    }
+
     /// Expressions whose folded value may hide a payload (decoder calls, packers, what a code
     /// sink runs), each with the sink that runs it when that is known.
     pub fn payload_candidates(&self) -> Vec<PayloadCandidate<'a>> {

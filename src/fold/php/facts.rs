@@ -1,6 +1,7 @@
 //! Facts the engine reads off a PHP tree: which variables are assigned which values
 //! (`assignments`) and which expressions may hide a payload (`payload_candidates`).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -48,13 +49,50 @@ impl<'a> PhpFolder<'a> {
             }
             true
         });
-        for (left, value) in pending {
+        // Plain names first; then names computed from those variables (`$n = 'data'; $$n =
+        // $v`, `${$GLOBALS['k']} = $v`), which fold only once the plain ones are known. The
+        // fold cache is emptied after each round: what it holds was folded without them.
+        let (plain, computed): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .partition(|(left, _)| left.kind() == "variable_name");
+        for (left, value) in plain {
+            let Some(name) = self.var_name(left) else {
+                continue;
+            };
+            vars.entry(name).and_modify(|v| *v = None).or_insert(value);
+        }
+        if computed.is_empty() {
+            self.vars = vars;
+            return;
+        }
+        self.vars = vars.clone();
+        self.cache = RefCell::default();
+        for (left, value) in computed {
             let Some(name) = self.var_name(left) else {
                 continue;
             };
             vars.entry(name).and_modify(|v| *v = None).or_insert(value);
         }
         self.vars = vars;
+        self.cache = RefCell::default();
+    }
+
+    /// See [`crate::fold::Folder::computed_variable`].
+    pub fn computed_variable(&self, n: Node<'a>) -> Option<String> {
+        match n.kind() {
+            "dynamic_variable_name" => {}
+            "subscript_expression"
+                if n.named_child(0).is_some_and(|o| {
+                    self.text(o) == "$GLOBALS" || self.var_name(o).as_deref() == Some("GLOBALS")
+                }) => {}
+            _ => return None,
+        }
+        let name = self.var_name(n)?;
+        let plain = !name.is_empty()
+            && name
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80);
+        plain.then(|| format!("${name}"))
     }
 
     /// The name a variable expression refers to: `$x`, `${'x'}`, `$GLOBALS['x']`, `$$y` (y const).
