@@ -60,7 +60,7 @@ fn skimmer_behaviour_needs_its_pieces_within_64_kib() {
         65536,
         &[
             r##"var cc = document.querySelector("#payment_cc_number"); cc.setAttribute("autocomplete", "cc-number");"##,
-            r##"function ping(stats) { navigator.sendBeacon("/analytics/collect", btoa(JSON.stringify(stats))); }"##,
+            r##"function ping(stats) { navigator.sendBeacon(cfg.collectUrl, btoa(JSON.stringify(stats))); }"##,
         ],
     );
 }
