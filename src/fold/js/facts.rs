@@ -331,16 +331,11 @@ impl<'a> JsFolder<'a> {
         let mut out = Vec::new();
         let is_script_element = |call: Node<'a>| -> bool {
             call.kind() == "call_expression"
-                && call
-                    .child_by_field_name("function")
-                    .and_then(|f| self.callee_name(f))
-                    .is_some_and(|n| n == "createElement" || n.ends_with(".createElement"))
-                && call
-                    .child_by_field_name("arguments")
-                    .and_then(|a| a.named_child(0))
-                    .and_then(|a| self.value(a))
-                    .and_then(|v| v.text_lossy())
-                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("script"))
+                && self.creates_script_named(
+                    call,
+                    call.child_by_field_name("function")
+                        .and_then(|f| self.callee_name(f)),
+                )
         };
         // Where each created script element is kept: a variable or a property (by its text).
         self.nodes.preorder(|n| {

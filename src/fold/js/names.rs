@@ -116,17 +116,20 @@ impl<'a> JsFolder<'a> {
                 || (f.kind() == "member_expression" && self.text(f).ends_with("createElement"))
         });
         let creates = candidate
-            && function
-                .and_then(|f| self.name_of(f, depth))
-                .is_some_and(|n| n == "createElement" || n.ends_with(".createElement"))
+            && self.creates_script_named(call, function.and_then(|f| self.name_of(f, depth)));
+        self.script_calls.borrow_mut().insert(call.id(), creates);
+        creates
+    }
+
+    /// Is `call`, whose callee resolves to `callee`, `createElement` given the tag `script`?
+    pub(super) fn creates_script_named(&self, call: Node<'a>, callee: Option<String>) -> bool {
+        callee.is_some_and(|n| n == "createElement" || n.ends_with(".createElement"))
             && call
                 .child_by_field_name("arguments")
                 .and_then(|a| a.named_child(0))
                 .and_then(|a| self.value(a))
                 .and_then(|v| v.text_lossy())
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("script"));
-        self.script_calls.borrow_mut().insert(call.id(), creates);
-        creates
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("script"))
     }
 }
 

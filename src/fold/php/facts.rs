@@ -12,7 +12,6 @@ use crate::fold::{PayloadCandidate, Sink};
 
 impl<'a> PhpFolder<'a> {
     pub(super) fn collect_vars(&mut self) {
-        let mut vars: HashMap<String, Option<Node<'a>>> = HashMap::new();
         let mut pending = Vec::new();
         self.nodes.preorder(|n| {
             match n.kind() {
@@ -55,26 +54,23 @@ impl<'a> PhpFolder<'a> {
         let (plain, computed): (Vec<_>, Vec<_>) = pending
             .into_iter()
             .partition(|(left, _)| left.kind() == "variable_name");
-        for (left, value) in plain {
-            let Some(name) = self.var_name(left) else {
+        self.vars = HashMap::new();
+        for round in [plain, computed] {
+            if round.is_empty() {
                 continue;
-            };
-            vars.entry(name).and_modify(|v| *v = None).or_insert(value);
+            }
+            let named: Vec<_> = round
+                .into_iter()
+                .filter_map(|(left, value)| Some((self.var_name(left)?, value)))
+                .collect();
+            for (name, value) in named {
+                self.vars
+                    .entry(name)
+                    .and_modify(|v| *v = None)
+                    .or_insert(value);
+            }
+            self.cache = RefCell::default();
         }
-        if computed.is_empty() {
-            self.vars = vars;
-            return;
-        }
-        self.vars = vars.clone();
-        self.cache = RefCell::default();
-        for (left, value) in computed {
-            let Some(name) = self.var_name(left) else {
-                continue;
-            };
-            vars.entry(name).and_modify(|v| *v = None).or_insert(value);
-        }
-        self.vars = vars;
-        self.cache = RefCell::default();
     }
 
     /// See [`crate::fold::Folder::computed_variable`].
