@@ -3,6 +3,7 @@
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::rc::Rc;
 
 use tree_sitter::Node;
 
@@ -35,7 +36,12 @@ struct NodeItem<'f, 'a> {
     folder: &'f Folder<'a>,
     node: Node<'a>,
     text: &'a [u8],
+    callees: &'f CalleeCache,
 }
+
+/// The names nodes resolve to as callees, by node id: many rules' patterns capture the same
+/// callee (`(call_expression function: (_) @fn)`), and resolving a name follows aliases.
+type CalleeCache = std::cell::RefCell<HashMap<usize, Option<Rc<str>>>>;
 
 impl Item for NodeItem<'_, '_> {
     fn text(&self) -> &[u8] {
@@ -48,7 +54,18 @@ impl Item for NodeItem<'_, '_> {
         self.folder.value_lossy(self.node)
     }
     fn callee(&self) -> Option<String> {
-        self.folder.callee(self.node)
+        let id = self.node.id();
+        if let Some(hit) = self.callees.borrow().get(&id) {
+            return hit.as_deref().map(str::to_string);
+        }
+        let name = self.folder.callee(self.node);
+        // A name that did not resolve may have run out of budget: only names are kept.
+        if let Some(n) = &name {
+            self.callees
+                .borrow_mut()
+                .insert(id, Some(Rc::from(n.as_str())));
+        }
+        name
     }
 }
 
@@ -182,6 +199,35 @@ pub(crate) fn value_holds(
     }
     true
 }
+/// The matches of `sources` that lie inside none of `blocked`, in mark order. Sorted spans
+/// and a running maximum of their ends: O((sources + blocked) · log blocked), where a unit
+/// with thousands of escaping calls made the pairwise test quadratic.
+fn unblocked(
+    marks: &[Vec<Range<usize>>],
+    sources: &[usize],
+    blocked: &[Range<usize>],
+) -> Vec<Range<usize>> {
+    let mut sorted: Vec<&Range<usize>> = blocked.iter().collect();
+    sorted.sort_by_key(|b| b.start);
+    let mut max_end = Vec::with_capacity(sorted.len());
+    let mut running = 0;
+    for b in &sorted {
+        running = running.max(b.end);
+        max_end.push(running);
+    }
+    let inside_any = |r: &Range<usize>| {
+        // Blocked spans starting at or before `r`: the widest reach among them.
+        let n = sorted.partition_point(|b| b.start <= r.start);
+        n > 0 && max_end[n - 1] >= r.end
+    };
+    sources
+        .iter()
+        .flat_map(|&s| marks[s].iter())
+        .filter(|r| !inside_any(r))
+        .cloned()
+        .collect()
+}
+
 /// Places (span, description) that explain a finding: a data-flow trace, source first.
 pub type Trace = Vec<(Range<usize>, String)>;
 
@@ -202,6 +248,13 @@ pub struct UnitFacts<'f, 'a> {
     trace: Trace,
     /// Tainted variables, per set of source rules.
     tainted: HashMap<Vec<usize>, HashSet<(usize, String)>>,
+    /// The spans of a set of sanitizer rules' matches that stop request data (see
+    /// [`UnitFacts::blocking_spans`]), per set and its number of marks: looking each match's
+    /// node up is a walk from the root, and a unit may have thousands of them.
+    blocking: HashMap<(Vec<usize>, usize), Rc<Vec<Range<usize>>>>,
+    /// Source spans not inside a blocking span, per (sources, sanitizers, mark counts).
+    unblocked_sources: HashMap<(Vec<usize>, Vec<usize>, usize, usize), Rc<Vec<Range<usize>>>>,
+    callees: CalleeCache,
     /// Does the unit's code run (see [`Role`]); in a data layer no data flows.
     role: Role,
     /// Argument spans of the unit's code sinks and file writes (PHP), for
@@ -244,6 +297,9 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
             flow: OnceCell::new(),
             trace: Vec::new(),
             tainted: HashMap::new(),
+            blocking: HashMap::new(),
+            unblocked_sources: HashMap::new(),
+            callees: Default::default(),
         }
     }
 
@@ -304,6 +360,7 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
             folder: self.folder,
             node: n,
             text: self.node_text(n),
+            callees: &self.callees,
         };
         if !value_holds(c, &item, self.allowed_hosts) {
             return false;
@@ -387,36 +444,63 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         sinks.iter().any(|s| flow.reaches(s, &tainted, &[]))
     }
 
+    /// The matches of `sanitizers` that stop request data: all but those that read a field of
+    /// a copy of the request (`$a = $_POST; $a['to']`). Computed once per set of rules.
+    fn blocking_spans(&mut self, sanitizers: &[usize]) -> Rc<Vec<Range<usize>>> {
+        let marks: usize = sanitizers.iter().map(|&s| self.marks[s].len()).sum();
+        let (root, folder, all_marks) = (self.root, self.folder, &self.marks);
+        self.blocking
+            .entry((sanitizers.to_vec(), marks))
+            .or_insert_with(|| {
+                Rc::new(
+                    sanitizers
+                        .iter()
+                        .flat_map(|&s| all_marks[s].iter().cloned())
+                        .filter(|b| {
+                            let node = root.descendant_for_byte_range(b.start, b.end);
+                            !node.is_some_and(|n| {
+                                n.byte_range() == *b && folder.reads_request_copy(n)
+                            })
+                        })
+                        .collect(),
+                )
+            })
+            .clone()
+    }
+
     /// Does data from a match of `sources` reach `range`: a match inside it, or a variable
     /// (transitively) assigned from one? Never in a data layer: nothing there runs.
     fn tainted(&mut self, sources: &[usize], sanitizers: &[usize], range: Range<usize>) -> bool {
         if self.role == Role::Data {
             return false;
         }
-        // A sanitizer match that reads a field of a copy of the request (`$a = $_POST;
-        // $a['to']`) does not stop request data.
-        let blocked: Vec<Range<usize>> = sanitizers
-            .iter()
-            .flat_map(|&s| self.marks[s].iter().cloned())
-            .filter(|b| {
-                let node = self.root.descendant_for_byte_range(b.start, b.end);
-                !node.is_some_and(|n| n.byte_range() == *b && self.folder.reads_request_copy(n))
-            })
-            // A sanitizer around the sink cleans what the sink returns, not what it is given:
-            // `htmlspecialchars(file_get_contents($_GET['f']))` still reads the named file.
-            .filter(|b| !encloses(b, &range))
-            .collect();
+        // A sanitizer around the sink cleans what the sink returns, not what it is given:
+        // `htmlspecialchars(file_get_contents($_GET['f']))` still reads the named file.
+        let base = self.blocking_spans(sanitizers);
+        let (blocked, source_spans) = if base.iter().any(|b| encloses(b, &range)) {
+            let blocked: Vec<Range<usize>> = base
+                .iter()
+                .filter(|b| !encloses(b, &range))
+                .cloned()
+                .collect();
+            let sources = Rc::new(unblocked(&self.marks, sources, &blocked));
+            (Rc::new(blocked), sources)
+        } else {
+            // The common case: the same for every sink of the rule, computed once.
+            let marks: usize = sources.iter().map(|&s| self.marks[s].len()).sum();
+            let key = (sources.to_vec(), sanitizers.to_vec(), marks, base.len());
+            let all_marks = &self.marks;
+            let spans = self
+                .unblocked_sources
+                .entry(key)
+                .or_insert_with(|| Rc::new(unblocked(all_marks, sources, &base)))
+                .clone();
+            (base, spans)
+        };
         let around_sink = sanitizers
             .iter()
             .flat_map(|&s| self.marks[s].iter())
             .any(|b| encloses(b, &range));
-        let inside_any =
-            |r: &Range<usize>| blocked.iter().any(|b| r.start >= b.start && r.end <= b.end);
-        let source_spans: Vec<Range<usize>> = sources
-            .iter()
-            .flat_map(|&s| self.marks[s].iter().cloned())
-            .filter(|r| !inside_any(r))
-            .collect();
         if source_spans.is_empty() {
             return false;
         }
