@@ -41,6 +41,9 @@ struct NodeItem<'f, 'a> {
 
 /// The names nodes resolve to as callees, by node id: many rules' patterns capture the same
 /// callee (`(call_expression function: (_) @fn)`), and resolving a name follows aliases.
+/// Spans of matches, shared between cache entries.
+type Spans = Rc<Vec<Range<usize>>>;
+
 type CalleeCache = std::cell::RefCell<HashMap<usize, Option<Rc<str>>>>;
 
 impl Item for NodeItem<'_, '_> {
@@ -251,9 +254,9 @@ pub struct UnitFacts<'f, 'a> {
     /// The spans of a set of sanitizer rules' matches that stop request data (see
     /// [`UnitFacts::blocking_spans`]), per set and its number of marks: looking each match's
     /// node up is a walk from the root, and a unit may have thousands of them.
-    blocking: HashMap<(Vec<usize>, usize), Rc<Vec<Range<usize>>>>,
+    blocking: HashMap<(Vec<usize>, usize), Spans>,
     /// Source spans not inside a blocking span, per (sources, sanitizers, mark counts).
-    unblocked_sources: HashMap<(Vec<usize>, Vec<usize>, usize, usize), Rc<Vec<Range<usize>>>>,
+    unblocked_sources: HashMap<(Vec<usize>, Vec<usize>, usize, usize), Spans>,
     callees: CalleeCache,
     /// Does the unit's code run (see [`Role`]); in a data layer no data flows.
     role: Role,
@@ -446,7 +449,7 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
 
     /// The matches of `sanitizers` that stop request data: all but those that read a field of
     /// a copy of the request (`$a = $_POST; $a['to']`). Computed once per set of rules.
-    fn blocking_spans(&mut self, sanitizers: &[usize]) -> Rc<Vec<Range<usize>>> {
+    fn blocking_spans(&mut self, sanitizers: &[usize]) -> Spans {
         let marks: usize = sanitizers.iter().map(|&s| self.marks[s].len()).sum();
         let (root, folder, all_marks) = (self.root, self.folder, &self.marks);
         self.blocking
