@@ -19,7 +19,15 @@ pub struct MatchView<'m, 'tree> {
     captures: &'m [QueryCapture<'tree>],
 }
 
-impl<'tree> MatchView<'_, 'tree> {
+impl<'m, 'tree> MatchView<'m, 'tree> {
+    /// A match as the query cursor hands it out.
+    pub fn of(m: &'m QueryMatch<'_, 'tree>) -> Self {
+        MatchView {
+            pattern_index: m.pattern_index,
+            captures: m.captures(),
+        }
+    }
+
     pub fn captures(&self) -> &[QueryCapture<'tree>] {
         self.captures
     }

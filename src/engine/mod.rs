@@ -148,6 +148,7 @@ pub(crate) fn scan_unit(
     let linked = rules.linked(unit.lang);
     let mut found = matching::Found::default();
     let mut deadline_hit = false;
+    let lookahead = budget.lookahead();
     for matcher in &linked.matchers {
         cursor.set_match_limit(matching::match_limit(matcher));
         let hit = std::cell::Cell::new(false);
@@ -162,7 +163,21 @@ pub(crate) fn scan_unit(
         let options = QueryCursorOptions::new().progress_callback(&mut progress);
         let mut matches = cursor.matches_with_options(&matcher.query, root, text, options);
         while let Some(m) = matches.next() {
-            found.push(rules, matcher, m);
+            // Constraints on a capture's own text and value hold or fail whatever other rules
+            // match: checked now (a look-ahead of the budget), so that only matches that may
+            // hold are buffered; once the look-ahead has spent its allowance, all are.
+            let Some(&Some((_, qi))) = matcher.owners.get(m.pattern_index) else {
+                continue;
+            };
+            let view = matching::MatchView::of(m);
+            if lookahead.spent()
+                || linked
+                    .queries
+                    .get(qi)
+                    .is_none_or(|q| facts.values_may_hold(q, &view))
+            {
+                found.push(rules, matcher, m);
+            }
         }
         drop(matches);
         if hit.get() {
@@ -170,6 +185,7 @@ pub(crate) fn scan_unit(
             break;
         }
     }
+    drop(lookahead);
     for (ri, group) in found.by_rule() {
         let Some(rule) = rules.rules.get(ri) else {
             continue;

@@ -93,6 +93,17 @@ impl Item for TextItem<'_> {
     }
 }
 
+/// The predicates of a constraint on the item's source text alone (`regex`, `not-regex`,
+/// `any-of`, `min-length`): no folding, no names.
+fn text_holds(c: &CompiledConstraint, text: &[u8]) -> bool {
+    c.regex.as_ref().is_none_or(|re| re.is_match(text))
+        && !c.not_regex.as_ref().is_some_and(|re| re.is_match(text))
+        && c.any_of
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|s| s.as_bytes() == text))
+        && c.min_length.is_none_or(|min| text.len() >= min)
+}
+
 /// The ONE evaluator of a constraint's predicates on an item's text and value, for syntax
 /// items and text items alike. The predicates about other rules' matches and data flow
 /// (`contains`, `inside`, `tainted-by`…) need a tree: [`UnitFacts`] checks them after this,
@@ -103,25 +114,8 @@ pub(crate) fn value_holds(
     allowed_hosts: &[String],
 ) -> bool {
     let text = item.text();
-    if let Some(re) = &c.regex {
-        if !re.is_match(text) {
-            return false;
-        }
-    }
-    if let Some(re) = &c.not_regex {
-        if re.is_match(text) {
-            return false;
-        }
-    }
-    if let Some(list) = &c.any_of {
-        if !list.iter().any(|s| s.as_bytes() == text) {
-            return false;
-        }
-    }
-    if let Some(min) = c.min_length {
-        if text.len() < min {
-            return false;
-        }
+    if !text_holds(c, text) {
+        return false;
     }
     let needs_value = c.host.is_some()
         || c.value_regex.is_some()
@@ -350,6 +344,28 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
             message,
             std::mem::take(&mut self.trace),
         ))
+    }
+
+    /// Can the match still hold: does every constraint's text and value part (see
+    /// [`value_holds`]) hold on some node of its capture? Those parts depend on nothing but
+    /// the node, so matches that fail them are dropped before they are buffered (a large
+    /// bundle gives millions of matches, nearly all of which fail here);
+    /// [`UnitFacts::check_match`] checks the survivors whole. The engine calls it inside a
+    /// budget look-ahead (`Budget::lookahead`).
+    pub fn values_may_hold(&self, q: &CompiledQuery, m: &MatchView<'_, 'a>) -> bool {
+        let quantifiers = q.query.capture_quantifiers(m.pattern_index);
+        q.constraints.iter().all(|(capture, _, c)| {
+            quantifiers.get(*capture as usize) == Some(&tree_sitter::CaptureQuantifier::Zero)
+                || m.nodes_for_capture_index(*capture).any(|n| {
+                    let item = NodeItem {
+                        folder: self.folder,
+                        node: n,
+                        text: self.node_text(n),
+                        callees: &self.callees,
+                    };
+                    value_holds(c, &item, self.allowed_hosts)
+                })
+        })
     }
 
     fn node_text(&self, n: Node<'a>) -> &'a [u8] {

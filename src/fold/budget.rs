@@ -98,7 +98,62 @@ impl Drop for DepthGuard<'_> {
     }
 }
 
+/// A look-ahead (see [`Budget::lookahead`]): the steps taken and step-budget hits recorded
+/// while it lives are given back when it is dropped.
+#[must_use]
+pub struct Lookahead<'b> {
+    budget: &'b Budget,
+    steps: u64,
+    hits: usize,
+    /// Steps it may take: half of what was left, so it never spends the budget it gives back.
+    allowance: u64,
+}
+
+impl Lookahead<'_> {
+    /// Has the look-ahead taken its allowance (stop looking ahead)?
+    pub fn spent(&self) -> bool {
+        self.budget.steps.get().saturating_sub(self.steps) >= self.allowance
+            || self.budget.expired.get()
+    }
+}
+
+impl Drop for Lookahead<'_> {
+    fn drop(&mut self) {
+        self.budget.steps.set(self.steps);
+        // A time-budget hit is real; a step-budget hit inside the look-ahead is not.
+        let mut hits = self.budget.hits.borrow_mut();
+        let mut i = self.hits;
+        while i < hits.len() {
+            if hits[i] == LimitHit::EvalSteps {
+                hits.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+    }
+}
+
 impl Budget {
+    /// Starts a look-ahead: work done early, in another order than the one that counts (the
+    /// engine folds the values of a unit's query matches while it walks the tree, to keep
+    /// only those that may hold). Its steps are given back when it ends, so what a file that
+    /// runs out of steps reports does not depend on that order; it may take half of the steps
+    /// left ([`Lookahead::spent`]).
+    pub fn lookahead(&self) -> Lookahead<'_> {
+        let steps = self.steps.get();
+        Lookahead {
+            budget: self,
+            steps,
+            hits: self.hits.borrow().len(),
+            allowance: self.limits.max_eval_steps.saturating_sub(steps) / 2,
+        }
+    }
+
+    /// Is the step or time budget spent? (What was folded since may be cut short.)
+    pub fn spent(&self) -> bool {
+        self.steps.get() > self.limits.max_eval_steps || self.expired.get()
+    }
+
     pub fn new(limits: Limits) -> Self {
         let deadline = Instant::now() + limits.file_budget;
         Budget {
@@ -198,5 +253,54 @@ impl Budget {
 
     pub fn remaining_time(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget(steps: u64) -> Budget {
+        Budget::new(Limits {
+            max_eval_steps: steps,
+            ..Limits::default()
+        })
+    }
+
+    #[test]
+    fn a_lookahead_gives_its_steps_back_and_stops_at_half_of_what_is_left() {
+        let b = budget(100);
+        for _ in 0..20 {
+            assert!(b.step());
+        }
+        {
+            let ahead = b.lookahead();
+            // 80 steps were left: the look-ahead may take 40.
+            for _ in 0..39 {
+                assert!(b.step());
+            }
+            assert!(!ahead.spent());
+            assert!(b.step());
+            assert!(ahead.spent());
+        }
+        // Given back: 80 steps are left again.
+        for _ in 0..80 {
+            assert!(b.step());
+        }
+        assert!(!b.step());
+        assert_eq!(b.hits(), vec![LimitHit::EvalSteps]);
+    }
+
+    #[test]
+    fn a_step_budget_hit_inside_a_lookahead_is_not_reported() {
+        let b = budget(10);
+        {
+            let _ahead = b.lookahead();
+            while b.step() {}
+            assert!(b.spent());
+        }
+        assert!(!b.spent());
+        assert!(b.hits().is_empty());
+        assert!(b.step());
     }
 }

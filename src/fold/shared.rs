@@ -37,7 +37,8 @@ pub(super) fn fold_cached(
     }
     let _frame = budget.enter()?;
     let out = fold();
-    if cacheable {
+    // A value folded while the budget ran out may be cut short: not kept.
+    if cacheable && !budget.spent() {
         cache.borrow_mut().insert(node_id, out.clone());
     }
     out

@@ -134,15 +134,41 @@ pub fn scan_paths_with_progress(
         // Generous stacks: folding recursion is bounded, but deep input should never come close.
         .stack_size(64 << 20)
         .build();
+    let scan_one = |c: &Candidate| {
+        let outcome = scan_candidate(c, rules, options, plan.as_ref());
+        progress.advance(&c.display_path);
+        outcome
+    };
+    // Large files are analysed one after another in a lane of their own (their syntax trees
+    // take hundreds of MB), while the other workers take the rest: a worker never waits for
+    // another's large file.
     let run = || {
-        candidates
-            .par_iter()
-            .map(|c| {
-                let outcome = scan_candidate(c, rules, options, plan.as_ref());
-                progress.advance(&c.display_path);
-                outcome
-            })
-            .collect::<Vec<_>>()
+        let large: Vec<bool> = candidates.par_iter().map(is_large_file).collect();
+        let (in_lane, in_pool): (Vec<usize>, Vec<usize>) =
+            (0..candidates.len()).partition(|&i| large[i]);
+        let (lane, pool) = rayon::join(
+            || {
+                in_lane
+                    .iter()
+                    .map(|&i| scan_one(&candidates[i]))
+                    .collect::<Vec<_>>()
+            },
+            || {
+                in_pool
+                    .par_iter()
+                    .map(|&i| scan_one(&candidates[i]))
+                    .collect::<Vec<_>>()
+            },
+        );
+        let mut out: Vec<Option<Outcome>> = (0..candidates.len()).map(|_| None).collect();
+        for (i, o) in in_lane
+            .into_iter()
+            .zip(lane)
+            .chain(in_pool.into_iter().zip(pool))
+        {
+            out[i] = Some(o);
+        }
+        out.into_iter().flatten().collect::<Vec<_>>()
     };
     let per_file = match pool {
         Ok(p) => p.install(run),
@@ -365,6 +391,13 @@ fn release_freed_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// Is this a plain file over [`LARGE_FILE_BYTES`] (an archive is expanded member by member)?
+fn is_large_file(c: &Candidate) -> bool {
+    archive::kind_of(&c.display_path).is_none()
+        && std::fs::symlink_metadata(&c.disk_path)
+            .is_ok_and(|m| m.is_file() && m.len() > LARGE_FILE_BYTES as u64)
 }
 
 /// Files larger than this are analysed one at a time (see `scan_source_inner`).
