@@ -5,6 +5,7 @@
 //! assignment without a declaration writes the nearest enclosing declaration (or the global),
 //! and a use sees every enclosing function's variables.
 
+use crate::syntax::NodeExt;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -100,7 +101,7 @@ fn is_scope(kind: &str) -> bool {
 /// flow-insensitive over-approximation the rest of the index makes too).
 fn callback_data(call: Node) -> Option<(usize, Vec<Range<usize>>)> {
     if !matches!(
-        call.kind(),
+        call.kind_name(),
         "call_expression"
             | "function_call_expression"
             | "member_call_expression"
@@ -108,18 +109,18 @@ fn callback_data(call: Node) -> Option<(usize, Vec<Range<usize>>)> {
     ) {
         return None;
     }
-    let args = call.child_by_field_name("arguments")?;
+    let args = call.field("arguments")?;
     let mut function = None;
     let mut data = Vec::new();
     for arg in args.named_children(&mut args.walk()) {
         // PHP wraps each argument in an `argument` node.
-        let value = if arg.kind() == "argument" {
+        let value = if arg.kind_name() == "argument" {
             arg.named_child(arg.named_child_count().saturating_sub(1) as u32)
                 .unwrap_or(arg)
         } else {
             arg
         };
-        if is_scope(value.kind()) {
+        if is_scope(value.kind_name()) {
             if function.is_none() {
                 function = Some(value.start_byte());
             }
@@ -127,12 +128,12 @@ fn callback_data(call: Node) -> Option<(usize, Vec<Range<usize>>)> {
             data.push(value.byte_range());
         }
     }
-    let receiver = match call.kind() {
+    let receiver = match call.kind_name() {
         "call_expression" => call
-            .child_by_field_name("function")
-            .filter(|f| matches!(f.kind(), "member_expression" | "subscript_expression"))
-            .and_then(|f| f.child_by_field_name("object")),
-        "member_call_expression" => call.child_by_field_name("object"),
+            .field("function")
+            .filter(|f| matches!(f.kind_name(), "member_expression" | "subscript_expression"))
+            .and_then(|f| f.field("object")),
+        "member_call_expression" => call.field("object"),
         _ => None,
     };
     data.extend(receiver.map(|r| r.byte_range()));
@@ -144,13 +145,15 @@ fn callback_data(call: Node) -> Option<(usize, Vec<Range<usize>>)> {
 /// event), so the function's parameters are bound to the property written (which holds the
 /// object: a source that matches `ws.onmessage` or `ws` reaches `m`).
 fn handler_data(assignment: Node) -> Option<(usize, Vec<Range<usize>>)> {
-    if assignment.kind() != "assignment_expression" {
+    if assignment.kind_name() != "assignment_expression" {
         return None;
     }
-    let left = assignment.child_by_field_name("left")?;
-    let right = assignment.child_by_field_name("right")?;
-    if !matches!(left.kind(), "member_expression" | "subscript_expression")
-        || !is_scope(right.kind())
+    let left = assignment.field("left")?;
+    let right = assignment.field("right")?;
+    if !matches!(
+        left.kind_name(),
+        "member_expression" | "subscript_expression"
+    ) || !is_scope(right.kind_name())
     {
         return None;
     }
@@ -179,13 +182,11 @@ impl FlowIndex {
         // its name: that variable is assigned from the argument it reads.
         let record_out_parameter =
             |n: Node<'a>, scope: usize, out: &mut Vec<(Key, Range<usize>)>| {
-                let (Some(function), Some(args)) = (
-                    n.child_by_field_name("function"),
-                    n.child_by_field_name("arguments"),
-                ) else {
+                let (Some(function), Some(args)) = (n.field("function"), n.field("arguments"))
+                else {
                     return;
                 };
-                let name = if function.kind() == "name" {
+                let name = if function.kind_name() == "name" {
                     Some(txt(function).to_ascii_lowercase())
                 } else {
                     folder.callee(function).map(|c| c.to_ascii_lowercase())
@@ -197,7 +198,7 @@ impl FlowIndex {
                 let target = list
                     .get(to)
                     .and_then(|a| a.named_child(0))
-                    .filter(|v| v.kind() == "variable_name");
+                    .filter(|v| v.kind_name() == "variable_name");
                 if let (Some(target), Some(from)) = (target, list.get(from)) {
                     out.push(((scope, txt(target)), from.byte_range()));
                 }
@@ -221,18 +222,15 @@ impl FlowIndex {
                 stack.pop();
             }
             let current = *stack.last().unwrap_or(&0);
-            if is_scope(n.kind()) {
+            if is_scope(n.kind_name()) {
                 scopes.push((n.byte_range(), current));
                 let id = scopes.len() - 1;
                 stack.push(id);
                 // Parameters belong to the new scope.
                 let mut params = Vec::new();
-                if let Some(list) = n
-                    .child_by_field_name("parameters")
-                    .or_else(|| n.child_by_field_name("parameter"))
-                {
+                if let Some(list) = n.field("parameters").or_else(|| n.field("parameter")) {
                     walk_preorder(list, |p| {
-                        if matches!(p.kind(), "identifier" | "variable_name") {
+                        if matches!(p.kind_name(), "identifier" | "variable_name") {
                             declared.insert((id, txt(p)));
                             params.push(txt(p));
                             return false;
@@ -245,19 +243,19 @@ impl FlowIndex {
                     // `on` give the element, DOM handlers the target); an arrow function's
                     // `this` is its enclosing function's, found through the scope chain.
                     let mut bound = params.clone();
-                    if lang == Lang::Javascript && n.kind() != "arrow_function" {
+                    if lang == Lang::Javascript && n.kind_name() != "arrow_function" {
                         bound.push("this".to_string());
                     }
                     callbacks.push((id, bound, data));
                 }
                 // A JavaScript method (`{ async fetch(e) {…} }`) is called through its object,
                 // never by its bare name: `fetch(u)` elsewhere is the global.
-                let method = lang == Lang::Javascript && n.kind() == "method_definition";
-                if let Some(name) = n.child_by_field_name("name").filter(|_| !method) {
+                let method = lang == Lang::Javascript && n.kind_name() == "method_definition";
+                if let Some(name) = n.field("name").filter(|_| !method) {
                     // `function a() {…}` declares `a` in the enclosing scope (hoisted): a use
                     // of `a` there is the function, not an outer variable of that name.
-                    if n.kind() == "function_declaration"
-                        || n.kind() == "generator_function_declaration"
+                    if n.kind_name() == "function_declaration"
+                        || n.kind_name() == "generator_function_declaration"
                     {
                         declared.insert((current, txt(name)));
                     }
@@ -265,16 +263,14 @@ impl FlowIndex {
                 }
                 return true;
             }
-            let callee = match n.kind() {
+            let callee = match n.kind_name() {
                 "call_expression" => n
-                    .child_by_field_name("function")
-                    .filter(|f| f.kind() == "identifier"),
-                "function_call_expression" => n
-                    .child_by_field_name("function")
-                    .filter(|f| f.kind() == "name"),
-                "member_call_expression" | "scoped_call_expression" => {
-                    n.child_by_field_name("name")
+                    .field("function")
+                    .filter(|f| f.kind_name() == "identifier"),
+                "function_call_expression" => {
+                    n.field("function").filter(|f| f.kind_name() == "name")
                 }
+                "member_call_expression" | "scoped_call_expression" => n.field("name"),
                 _ => None,
             };
             if let Some((function, data)) = callback_data(n) {
@@ -283,39 +279,39 @@ impl FlowIndex {
             if let Some((function, data)) = handler_data(n) {
                 handed.insert(function, data);
             }
-            if let (Some(callee), Some(args)) = (callee, n.child_by_field_name("arguments")) {
+            if let (Some(callee), Some(args)) = (callee, n.field("arguments")) {
                 let spans: Vec<Range<usize>> = args
                     .named_children(&mut args.walk())
                     .map(|a| a.byte_range())
                     .collect();
                 let name = txt(callee).to_ascii_lowercase();
-                if n.kind() == "function_call_expression" {
+                if n.kind_name() == "function_call_expression" {
                     record_out_parameter(n, current, &mut out_params);
                 }
                 calls.push((name, spans));
-            } else if n.kind() == "function_call_expression" {
+            } else if n.kind_name() == "function_call_expression" {
                 // `$f = 'parse_str'; $f($qs, $q)`, `$GLOBALS['g']($qs, $q)`, a computed name:
                 // the by-reference output is followed as when the name is written plainly.
                 record_out_parameter(n, current, &mut out_params);
             }
-            if n.kind() == "variable_declarator" {
-                if let Some(name) = n.child_by_field_name("name") {
+            if n.kind_name() == "variable_declarator" {
+                if let Some(name) = n.field("name") {
                     declared.insert((
                         current,
                         String::from_utf8_lossy(&text[name.byte_range()]).into_owned(),
                     ));
                 }
             }
-            if name_kinds.contains(&n.kind()) && n.byte_range().len() <= MAX_NAME_BYTES {
+            if name_kinds.contains(&n.kind_name()) && n.byte_range().len() <= MAX_NAME_BYTES {
                 // `document["\x63ookie"]` is `document.cookie`: a computed member whose key
                 // folds is known by its canonical name, as assignments record it.
                 // Only keys built from literals (escaped, joined, decoded, reversed, looked up in
                 // a string array): loop indexes and variables are data, and folding them all
                 // in an obfuscated file would spend the fold budget other rules need.
-                let literal_key = n.kind() == "subscript_expression"
-                    && n.child_by_field_name("index").is_some_and(|i| {
+                let literal_key = n.kind_name() == "subscript_expression"
+                    && n.field("index").is_some_and(|i| {
                         matches!(
-                            i.kind(),
+                            i.kind_name(),
                             "string"
                                 | "template_string"
                                 | "binary_expression"
@@ -326,11 +322,11 @@ impl FlowIndex {
                     });
                 // `${$GLOBALS['k']}` and `$GLOBALS['data']` are `$data` when the name folds;
                 // other PHP subscripts are not names.
-                let name = match (lang, n.kind()) {
+                let name = match (lang, n.kind_name()) {
                     (Lang::Php, "variable_name") => None,
                     (Lang::Php, _) => match folder.computed_variable(n) {
                         Some(name) => Some(name),
-                        None if n.kind() == "subscript_expression" => return true,
+                        None if n.kind_name() == "subscript_expression" => return true,
                         None => None,
                     },
                     _ => literal_key.then(|| folder.callee(n)).flatten(),
@@ -357,7 +353,7 @@ impl FlowIndex {
             .assignments()
             .into_iter()
             .map(|(name, value)| {
-                function_valued.push(is_scope(value.kind()));
+                function_valued.push(is_scope(value.kind_name()));
                 let scope = index.scope_at(value.start_byte());
                 let owner = match lang {
                     Lang::Php => scope,

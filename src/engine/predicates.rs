@@ -1,5 +1,6 @@
 //! Evaluating a rule's capture constraints on one query match.
 
+use crate::syntax::NodeExt;
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -426,12 +427,12 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
         let sinks = self.code_or_write_args.get_or_init(|| {
             let mut out = Vec::new();
             self.folder.nodes().preorder(|n| {
-                let name = match n.kind() {
-                    "function_call_expression" => n
-                        .child_by_field_name("function")
-                        .and_then(|f| self.folder.callee(f)),
+                let name = match n.kind_name() {
+                    "function_call_expression" => {
+                        n.field("function").and_then(|f| self.folder.callee(f))
+                    }
                     "member_call_expression" | "nullsafe_member_call_expression" => n
-                        .child_by_field_name("name")
+                        .field("name")
                         .map(|f| String::from_utf8_lossy(self.node_text(f)).into_owned()),
                     _ => None,
                 };
@@ -440,7 +441,7 @@ impl<'f, 'a> UnitFacts<'f, 'a> {
                         .iter()
                         .any(|s| s.eq_ignore_ascii_case(name.trim_start_matches('\\')))
                 }) {
-                    if let Some(args) = n.child_by_field_name("arguments") {
+                    if let Some(args) = n.field("arguments") {
                         out.push(args.byte_range());
                     }
                 }

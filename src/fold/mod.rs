@@ -15,6 +15,7 @@ pub use value::{Folded, Value};
 pub use walk::preorder as walk_preorder;
 pub use walk::Nodes;
 
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
 use crate::syntax::lang::Lang;
@@ -59,10 +60,10 @@ impl<'a> Folder<'a> {
         let Folder::Php(php) = self else {
             return false;
         };
-        node.kind() == "subscript_expression"
+        node.kind_name() == "subscript_expression"
             && node
                 .named_child(0)
-                .is_some_and(|v| v.kind() == "variable_name" && php.request_alias(v).is_some())
+                .is_some_and(|v| v.kind_name() == "variable_name" && php.request_alias(v).is_some())
     }
 
     pub fn new(lang: Lang, root: Node<'a>, src: &'a [u8], budget: &'a Budget) -> Self {
@@ -99,10 +100,10 @@ impl<'a> Folder<'a> {
                 // Names, keys and arguments, not long concatenations: folding a chain in
                 // context caches nothing, and rules ask about every link of it.
                 let mut inner = node;
-                while matches!(inner.kind(), "argument" | "parenthesized_expression") {
+                while matches!(inner.kind_name(), "argument" | "parenthesized_expression") {
                     inner = inner.named_child(inner.named_child_count().checked_sub(1)? as u32)?;
                 }
-                if inner.kind() == "binary_expression" {
+                if inner.kind_name() == "binary_expression" {
                     return None;
                 }
                 f.value_in_context(node)
@@ -121,10 +122,10 @@ impl<'a> Folder<'a> {
             Folder::Php(f) => (".", f.source()),
         };
         let mut node = node;
-        while matches!(node.kind(), "argument" | "parenthesized_expression") {
+        while matches!(node.kind_name(), "argument" | "parenthesized_expression") {
             node = node.named_child(node.named_child_count().checked_sub(1)? as u32)?;
         }
-        if node.kind() == "encapsed_string" {
+        if node.kind_name() == "encapsed_string" {
             return Some(interpolated_lossy(node, src));
         }
         if !walk::is_binary_op(node, src, op) {
@@ -132,16 +133,13 @@ impl<'a> Folder<'a> {
         }
         // URLs and paths are built from a few pieces; long chains are left to `value`.
         let (spine, left) = walk::left_spine(node, src, op, 256, |_| false)?;
-        let mut operands: Vec<Node> = spine
-            .iter()
-            .filter_map(|b| b.child_by_field_name("right"))
-            .collect();
+        let mut operands: Vec<Node> = spine.iter().filter_map(|b| b.field("right")).collect();
         operands.push(left);
         let mut out = Vec::new();
         for operand in operands.into_iter().rev() {
             match self.value(operand).and_then(|v| v.to_text()) {
                 Some(t) => out.extend(t),
-                None if operand.kind() == "encapsed_string" => {
+                None if operand.kind_name() == "encapsed_string" => {
                     out.extend(interpolated_lossy(operand, src))
                 }
                 None => out.push(0),
@@ -236,7 +234,7 @@ fn interpolated_lossy(node: Node, src: &[u8]) -> Vec<u8> {
     let mut cursor = node.walk();
     for child in node.named_children(&mut cursor) {
         let text = &src[child.start_byte()..child.end_byte()];
-        match child.kind() {
+        match child.kind_name() {
             "string_content" | "string_value" => out.extend_from_slice(text),
             "escape_sequence" => match text {
                 b"\\n" => out.push(b'\n'),

@@ -1,6 +1,7 @@
 //! Helpers both folders use: the memoised fold under the budget, and byte-string pieces of
 //! their builtins (splitting, replacing, a literal's quotes).
 
+use crate::syntax::NodeExt;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
@@ -99,7 +100,7 @@ pub(super) fn fold_left_chain<'a>(
     // Innermost first: each spine node's value is the previous value plus its right side.
     for bin in spine.into_iter().rev() {
         let before = bytes(&acc);
-        acc = match (acc, bin.child_by_field_name("right")) {
+        acc = match (acc, bin.field("right")) {
             (Some(l), Some(r)) => fold(r).and_then(|v| join(l, v)),
             _ => None,
         };

@@ -1,5 +1,6 @@
 //! Iterative tree walks: deep input must never overflow the stack (no recursion over depth).
 
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
 /// Visits every node under `root` in document order, without recursion. The visitor returns
@@ -27,8 +28,8 @@ pub fn preorder<'a>(root: Node<'a>, mut visit: impl FnMut(Node<'a>) -> bool) {
 
 /// Is `n` a binary expression with operator `op`?
 pub fn is_binary_op(n: Node, src: &[u8], op: &str) -> bool {
-    n.kind() == "binary_expression"
-        && n.child_by_field_name("operator")
+    n.kind_name() == "binary_expression"
+        && n.field("operator")
             .is_some_and(|o| &src[o.byte_range()] == op.as_bytes())
 }
 
@@ -48,7 +49,7 @@ pub fn left_spine<'a>(
     let mut left = node;
     while is_binary_op(left, src, op) && (left == node || !stop(left)) {
         spine.push(left);
-        left = left.child_by_field_name("left")?;
+        left = left.field("left")?;
         if spine.len() > limit {
             return None;
         }

@@ -1,6 +1,7 @@
 //! The JavaScript builtin tables: global functions (`builtin`), string and array methods
 //! (`method`) and the call dispatch between them and user functions (`fold_call`).
 
+use crate::syntax::NodeExt;
 use std::rc::Rc;
 
 use tree_sitter::Node;
@@ -16,11 +17,11 @@ use crate::fold::value::{integer_to_radix, Folded, Value};
 
 impl<'a> JsFolder<'a> {
     pub(super) fn fold_call(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
-        let callee = node.child_by_field_name("function")?;
-        let args_node = node.child_by_field_name("arguments")?;
+        let callee = node.field("function")?;
+        let args_node = node.field("arguments")?;
         let arg_nodes: Vec<Node<'a>> = args_node
             .named_children(&mut args_node.walk())
-            .filter(|c| c.kind() != "comment")
+            .filter(|c| c.kind_name() != "comment")
             .collect();
         if let Some(unpacked) = self.unpack(node, env, d) {
             return Some(unpacked);
@@ -44,8 +45,11 @@ impl<'a> JsFolder<'a> {
             });
         }
         // Method calls on a folded receiver.
-        if matches!(callee.kind(), "member_expression" | "subscript_expression") {
-            let object = callee.child_by_field_name("object")?;
+        if matches!(
+            callee.kind_name(),
+            "member_expression" | "subscript_expression"
+        ) {
+            let object = callee.field("object")?;
             let method = self.member_key(callee, env, d)?;
             if let Some(name) = self.callee_name(callee) {
                 if let Some(v) = self.builtin(&name, &arg_nodes, env, d) {
@@ -53,15 +57,15 @@ impl<'a> JsFolder<'a> {
                 }
             }
             // `$('<div/>').html('&#104;&#116;…').text()`: the browser decodes HTML entities.
-            if method == "text" && object.kind() == "call_expression" {
-                let inner = object.child_by_field_name("function");
+            if method == "text" && object.kind_name() == "call_expression" {
+                let inner = object.field("function");
                 let is_html = inner
-                    .filter(|f| matches!(f.kind(), "member_expression" | "subscript_expression"))
+                    .filter(|f| {
+                        matches!(f.kind_name(), "member_expression" | "subscript_expression")
+                    })
                     .and_then(|f| self.member_key(f, env, d))
                     .is_some_and(|k| k == "html");
-                let arg = object
-                    .child_by_field_name("arguments")
-                    .and_then(|a| a.named_child(0));
+                let arg = object.field("arguments").and_then(|a| a.named_child(0));
                 if let (true, Some(arg)) = (is_html, arg) {
                     let v = self.fold(arg, env, d)?;
                     let decoded = decoders::html_entities(&v.to_text()?);
@@ -72,7 +76,9 @@ impl<'a> JsFolder<'a> {
                     );
                 }
             }
-            if matches!(method.as_str(), "charAt" | "charCodeAt") && object.kind() == "identifier" {
+            if matches!(method.as_str(), "charAt" | "charCodeAt")
+                && object.kind_name() == "identifier"
+            {
                 let index = match arg_nodes.first() {
                     Some(a) => self.fold(*a, env, d)?.as_num()?,
                     None => 0.0,
@@ -94,7 +100,7 @@ impl<'a> JsFolder<'a> {
             }
             // A local receiver is read in place, after the arguments: copying a long string at
             // every `s.substr(i, 2)` of a decoding loop made the loop quadratic.
-            if object.kind() == "identifier"
+            if object.kind_name() == "identifier"
                 && !matches!(method.as_str(), "map" | "replace" | "replaceAll")
                 && matches!(env.get(self.text(object)), Some(Some(_)))
             {
@@ -159,7 +165,7 @@ impl<'a> JsFolder<'a> {
             }
         }
         // A small pure helper function: evaluate its body with the folded arguments.
-        let func = match callee.kind() {
+        let func = match callee.kind_name() {
             "identifier" => match (
                 env.contains_key(self.text(callee)),
                 self.bindings.get(self.text(callee)),
@@ -188,7 +194,7 @@ impl<'a> JsFolder<'a> {
         env: &mut Env,
         d: usize,
     ) -> Option<Folded> {
-        let (re, global) = if pattern.kind() == "regex" {
+        let (re, global) = if pattern.kind_name() == "regex" {
             let (re, flags) = self.js_regex(pattern)?;
             (re, flags.contains('g'))
         } else {
@@ -227,11 +233,8 @@ impl<'a> JsFolder<'a> {
     /// A JavaScript regex literal as a Rust regex, with its flags. `None` for what the regex
     /// crate cannot express (backreferences, lookaround).
     pub(super) fn js_regex(&self, pattern: Node<'a>) -> Option<(regex::bytes::Regex, &'a str)> {
-        let src = self.text(pattern.child_by_field_name("pattern")?);
-        let flags = pattern
-            .child_by_field_name("flags")
-            .map(|f| self.text(f))
-            .unwrap_or("");
+        let src = self.text(pattern.field("pattern")?);
+        let flags = pattern.field("flags").map(|f| self.text(f)).unwrap_or("");
         let re = regex::bytes::RegexBuilder::new(&js_regex_to_rust(src)?)
             .case_insensitive(flags.contains('i'))
             .multi_line(flags.contains('m'))
@@ -354,7 +357,7 @@ impl<'a> JsFolder<'a> {
             Some(f)
         };
         match (&recv.value, method) {
-            (Value::Str(s), "split") if first_arg.is_some_and(|a| a.kind() == "regex") => {
+            (Value::Str(s), "split") if first_arg.is_some_and(|a| a.kind_name() == "regex") => {
                 let (re, _) = self.js_regex(first_arg?)?;
                 let parts: Vec<Option<Folded>> =
                     re.split(s).map(|p| Some(Folded::str(p.to_vec()))).collect();
@@ -414,7 +417,7 @@ impl<'a> JsFolder<'a> {
             (Value::Str(s), "replace" | "replaceAll") => {
                 let with = text_arg(1)?;
                 let pattern = first_arg?;
-                if pattern.kind() == "regex" {
+                if pattern.kind_name() == "regex" {
                     let (re, flags) = self.js_regex(pattern)?;
                     let with = regex::bytes::NoExpand(&with);
                     let r = if flags.contains('g') {

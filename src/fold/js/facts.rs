@@ -2,6 +2,7 @@
 //! (`assignments`), which expressions may hide a payload (`payload_candidates`) and which scripts
 //! are loaded at run time (`script_loads`).
 
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
 use super::functions::is_function;
@@ -23,17 +24,15 @@ impl<'a> JsFolder<'a> {
     pub fn assignments(&self) -> Vec<(String, Node<'a>)> {
         let mut out = Vec::new();
         self.nodes.preorder(|n| {
-            let pair = match n.kind() {
-                "variable_declarator" => n
-                    .child_by_field_name("name")
-                    .zip(n.child_by_field_name("value")),
-                "assignment_expression" | "augmented_assignment_expression" => n
-                    .child_by_field_name("left")
-                    .zip(n.child_by_field_name("right")),
+            let pair = match n.kind_name() {
+                "variable_declarator" => n.field("name").zip(n.field("value")),
+                "assignment_expression" | "augmented_assignment_expression" => {
+                    n.field("left").zip(n.field("right"))
+                }
                 _ => None,
             };
             if let Some((name, value)) = pair {
-                let key = match name.kind() {
+                let key = match name.kind_name() {
                     "identifier" => Some(self.text(name).to_string()),
                     // `obj.prop = v` taints `obj.prop` itself, and `obj` (below).
                     "member_expression" | "subscript_expression" => self.callee_name(name),
@@ -45,20 +44,22 @@ impl<'a> JsFolder<'a> {
                 if let Some(root) = self.container_root(name) {
                     out.push((root, value));
                 }
-                if matches!(name.kind(), "member_expression" | "subscript_expression")
-                    && self.callee_name(name).as_deref() == Some("document.cookie")
+                if matches!(
+                    name.kind_name(),
+                    "member_expression" | "subscript_expression"
+                ) && self.callee_name(name).as_deref() == Some("document.cookie")
                 {
                     push_stash(&mut out, value);
                 }
             }
             // `data.push(v)`, `form.append("cc", v)`, `params.set("n", v)` fill a container.
-            if n.kind() == "call_expression" {
-                let callee = n
-                    .child_by_field_name("function")
-                    .filter(|c| matches!(c.kind(), "member_expression" | "subscript_expression"));
+            if n.kind_name() == "call_expression" {
+                let callee = n.field("function").filter(|c| {
+                    matches!(c.kind_name(), "member_expression" | "subscript_expression")
+                });
                 let method = callee.and_then(|c| self.member_key(c, &mut Env::new(), 0));
-                let args = n.child_by_field_name("arguments");
-                let object = callee.and_then(|c| c.child_by_field_name("object"));
+                let args = n.field("arguments");
+                let object = callee.and_then(|c| c.field("object"));
                 match (method.as_deref(), args, object) {
                     // `x.open("POST", url)`: the request object carries the address it was
                     // opened with (so `x.send(d)` is a send to that address).
@@ -91,17 +92,20 @@ impl<'a> JsFolder<'a> {
     /// The local object a member write fills: `info` for `info.num = v` or `info["n"][0] = v`.
     /// Not for host objects (`document.cookie = v` does not make all of `document` data).
     pub(super) fn container_root(&self, target: Node<'a>) -> Option<String> {
-        if !matches!(target.kind(), "member_expression" | "subscript_expression") {
+        if !matches!(
+            target.kind_name(),
+            "member_expression" | "subscript_expression"
+        ) {
             return None;
         }
-        self.container_root_of(target.child_by_field_name("object")?)
+        self.container_root_of(target.field("object")?)
     }
 
     pub(super) fn container_root_of(&self, mut obj: Node<'a>) -> Option<String> {
         for _ in 0..32 {
-            match obj.kind() {
+            match obj.kind_name() {
                 "member_expression" | "subscript_expression" => {
-                    obj = obj.child_by_field_name("object")?;
+                    obj = obj.field("object")?;
                 }
                 "identifier" => {
                     let name = self.text(obj);
@@ -135,18 +139,18 @@ impl<'a> JsFolder<'a> {
         let mut at = piece;
         for _ in 0..64 {
             let Some(parent) = at.parent() else { break };
-            let joins = match parent.kind() {
+            let joins = match parent.kind_name() {
                 "parenthesized_expression" => true,
                 "binary_expression" => parent
-                    .child_by_field_name("operator")
-                    .is_some_and(|o| o.kind() == "+"),
+                    .field("operator")
+                    .is_some_and(|o| o.kind_name() == "+"),
                 _ => false,
             };
             if !joins {
                 break;
             }
             at = parent;
-            if parent.kind() == "binary_expression"
+            if parent.kind_name() == "binary_expression"
                 && self.value(parent).and_then(|v| v.to_text()).is_some()
             {
                 whole = parent;
@@ -178,7 +182,7 @@ impl<'a> JsFolder<'a> {
             })
         };
         self.nodes.preorder(|n| {
-            if matches!(n.kind(), "string" | "template_string") {
+            if matches!(n.kind_name(), "string" | "template_string") {
                 // Markup with scripts written from JavaScript is scanned as markup, also when
                 // its characters are escaped (`"\x3cscript…"`).
                 let raw = &self.src[n.byte_range()];
@@ -196,13 +200,10 @@ impl<'a> JsFolder<'a> {
                 return false;
             }
             // What `innerHTML`, `outerHTML` and an iframe's `srcdoc` are given is markup.
-            if n.kind() == "assignment_expression" {
-                if let (Some(l), Some(r)) = (
-                    n.child_by_field_name("left"),
-                    n.child_by_field_name("right"),
-                ) {
+            if n.kind_name() == "assignment_expression" {
+                if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
                     let markup_prop =
-                        matches!(l.kind(), "member_expression" | "subscript_expression")
+                        matches!(l.kind_name(), "member_expression" | "subscript_expression")
                             && self.member_key(l, &mut Env::new(), 0).is_some_and(|k| {
                                 matches!(k.as_str(), "innerHTML" | "outerHTML" | "srcdoc")
                             });
@@ -214,12 +215,12 @@ impl<'a> JsFolder<'a> {
                 return true;
             }
             // Markup given to the DOM's and jQuery's insertion methods, or to `jQuery(html)`.
-            if n.kind() == "call_expression" {
+            if n.kind_name() == "call_expression" {
                 let name = n
-                    .child_by_field_name("function")
+                    .field("function")
                     .and_then(|f| self.callee_name(f))
                     .unwrap_or_default();
-                let args = n.child_by_field_name("arguments");
+                let args = n.field("arguments");
                 let arg = |i: u32| args.and_then(|a| a.named_child(i));
                 let markup_arg = if name.ends_with(".insertAdjacentHTML") {
                     arg(1)
@@ -238,27 +239,27 @@ impl<'a> JsFolder<'a> {
                 }
             }
             // `new Function(body)` compiles its last argument like `Function(body)`.
-            let callee = match n.kind() {
-                "call_expression" => n.child_by_field_name("function"),
-                "new_expression" => n.child_by_field_name("constructor"),
+            let callee = match n.kind_name() {
+                "call_expression" => n.field("function"),
+                "new_expression" => n.field("constructor"),
                 _ => return true,
             };
             let Some(callee) = callee else {
                 return true;
             };
             let name = self.callee_name(callee).unwrap_or_default();
-            if n.kind() == "new_expression" && name != "Function" {
+            if n.kind_name() == "new_expression" && name != "Function" {
                 return true;
             }
             // What a code sink runs, when it is a variable: folded in context by the caller.
             // `Function(arg1, …, body)`: the body is the last argument.
             // `eval.call(thisArg, code)` and `eval.apply(thisArg, [code])` (names drop the
             // `.call`/`.apply`): the code is the argument after `thisArg`, or in its array.
-            let via = (callee.kind() == "member_expression")
-                .then(|| callee.child_by_field_name("property"))
+            let via = (callee.kind_name() == "member_expression")
+                .then(|| callee.field("property"))
                 .flatten()
                 .map(|p| self.text(p));
-            let code_arg = n.child_by_field_name("arguments").and_then(|a| {
+            let code_arg = n.field("arguments").and_then(|a| {
                 let a = match via {
                     Some("call") if !name.ends_with(".call") => {
                         let mut c = a.walk();
@@ -270,7 +271,7 @@ impl<'a> JsFolder<'a> {
                         };
                     }
                     Some("apply") if !name.ends_with(".apply") => {
-                        a.named_child(1).filter(|arr| arr.kind() == "array")?
+                        a.named_child(1).filter(|arr| arr.kind_name() == "array")?
                     }
                     _ => a,
                 };
@@ -284,18 +285,18 @@ impl<'a> JsFolder<'a> {
                 "document.write" | "document.writeln" => Sink::Markup,
                 _ => Sink::JsCode,
             };
-            let sink_arg = code_arg.filter(|a| a.kind() == "identifier");
+            let sink_arg = code_arg.filter(|a| a.kind_name() == "identifier");
             if let (true, Some(arg)) = (CODE_SINKS.contains(&name.as_str()), sink_arg) {
                 out.push(PayloadCandidate::new(arg, Some(sink)));
                 return false;
             }
             // What a code sink runs, when it folds as a whole (`eval('\x76ar…')`,
             // `eval("…".replace(/./g, fn))`); otherwise decoder calls inside are found below.
-            let first = code_arg.filter(|a| !is_function(*a) && a.kind() != "identifier");
+            let first = code_arg.filter(|a| !is_function(*a) && a.kind_name() != "identifier");
             if let (true, Some(arg)) = (CODE_SINKS.contains(&name.as_str()), first) {
-                let is_decoder_call = arg.kind() == "call_expression"
+                let is_decoder_call = arg.kind_name() == "call_expression"
                     && arg
-                        .child_by_field_name("function")
+                        .field("function")
                         .and_then(|f| self.callee_name(f))
                         .is_some_and(|c| crate::decode::is_js_decoder(&c));
                 if !is_decoder_call && self.value(arg).is_some_and(|v| v.as_bytes().is_some()) {
@@ -330,11 +331,10 @@ impl<'a> JsFolder<'a> {
         let mut holders: Vec<&'a str> = Vec::new();
         let mut out = Vec::new();
         let is_script_element = |call: Node<'a>| -> bool {
-            call.kind() == "call_expression"
+            call.kind_name() == "call_expression"
                 && self.creates_script_named(
                     call,
-                    call.child_by_field_name("function")
-                        .and_then(|f| self.callee_name(f)),
+                    call.field("function").and_then(|f| self.callee_name(f)),
                 )
         };
         // Where each created script element is kept: a variable or a property (by its text).
@@ -342,16 +342,19 @@ impl<'a> JsFolder<'a> {
             if self.budget.out_of_time() {
                 return false;
             }
-            if n.kind() == "call_expression" && is_script_element(n) {
+            if n.kind_name() == "call_expression" && is_script_element(n) {
                 let mut holder = n;
                 while let Some(p) = holder.parent() {
-                    if matches!(p.kind(), "parenthesized_expression" | "sequence_expression") {
+                    if matches!(
+                        p.kind_name(),
+                        "parenthesized_expression" | "sequence_expression"
+                    ) {
                         holder = p;
                         continue;
                     }
-                    let target = match p.kind() {
-                        "variable_declarator" => p.child_by_field_name("name"),
-                        "assignment_expression" => p.child_by_field_name("left"),
+                    let target = match p.kind_name() {
+                        "variable_declarator" => p.field("name"),
+                        "assignment_expression" => p.field("left"),
                         _ => None,
                     };
                     if let Some(t) = target {
@@ -363,7 +366,7 @@ impl<'a> JsFolder<'a> {
             true
         });
         let holds_script = |obj: Node<'a>| -> bool {
-            let obj = if obj.kind() == "parenthesized_expression" {
+            let obj = if obj.kind_name() == "parenthesized_expression" {
                 obj.named_child(0).unwrap_or(obj)
             } else {
                 obj
@@ -371,40 +374,37 @@ impl<'a> JsFolder<'a> {
             is_script_element(obj) || holders.contains(&self.text(obj))
         };
         let key_is = |member: Node<'a>, want: &str| -> bool {
-            matches!(member.kind(), "member_expression" | "subscript_expression")
-                && self
-                    .member_key(member, &mut Env::new(), 0)
-                    .is_some_and(|k| k == want)
+            matches!(
+                member.kind_name(),
+                "member_expression" | "subscript_expression"
+            ) && self
+                .member_key(member, &mut Env::new(), 0)
+                .is_some_and(|k| k == want)
         };
         self.nodes.preorder(|n| {
             if self.budget.out_of_time() {
                 return false;
             }
-            match n.kind() {
+            match n.kind_name() {
                 "assignment_expression" => {
-                    let (Some(left), Some(right)) = (
-                        n.child_by_field_name("left"),
-                        n.child_by_field_name("right"),
-                    ) else {
+                    let (Some(left), Some(right)) = (n.field("left"), n.field("right")) else {
                         return true;
                     };
-                    let on_script = left
-                        .child_by_field_name("object")
-                        .is_some_and(&holds_script);
+                    let on_script = left.field("object").is_some_and(&holds_script);
                     if on_script && key_is(left, "src") {
                         out.push(right);
                     }
                 }
                 "call_expression" => {
-                    let Some(f) = n.child_by_field_name("function") else {
+                    let Some(f) = n.field("function") else {
                         return true;
                     };
-                    let args = n.child_by_field_name("arguments");
+                    let args = n.field("arguments");
                     let arg = |i: u32| args.and_then(|a| a.named_child(i));
                     let name = self.callee_name(f).unwrap_or_default();
                     // jQuery's `getScript` under any alias (`$`, an IIFE parameter,
                     // `jQuery.noConflict()`); other libraries' methods of that name are theirs.
-                    let loader = f.kind() == "import"
+                    let loader = f.kind_name() == "import"
                         || matches!(
                             name.as_str(),
                             "getScript" | "jQuery.getScript" | "$.getScript"
@@ -414,14 +414,14 @@ impl<'a> JsFolder<'a> {
                     // `src` given in an object of properties: `Object.assign(script, {src})`,
                     // jQuery's `$("<script>", {src})`.
                     let src_in = |o: Option<Node<'a>>| -> Option<Node<'a>> {
-                        let o = o.filter(|o| o.kind() == "object")?;
+                        let o = o.filter(|o| o.kind_name() == "object")?;
                         let mut c = o.walk();
                         let pairs: Vec<Node<'a>> = o.named_children(&mut c).collect();
                         pairs.into_iter().find_map(|p| {
-                            let key = p.child_by_field_name("key")?;
+                            let key = p.field("key")?;
                             let k = self.text(key).trim_matches(|c| c == '"' || c == '\'');
-                            (p.kind() == "pair" && k == "src")
-                                .then(|| p.child_by_field_name("value"))
+                            (p.kind_name() == "pair" && k == "src")
+                                .then(|| p.field("value"))
                                 .flatten()
                         })
                     };
@@ -442,7 +442,7 @@ impl<'a> JsFolder<'a> {
                     } else if jquery_script {
                         out.extend(src_in(arg(1)));
                     } else if key_is(f, "setAttribute")
-                        && f.child_by_field_name("object").is_some_and(&holds_script)
+                        && f.field("object").is_some_and(&holds_script)
                         && arg(0)
                             .and_then(|a| self.value(a))
                             .and_then(|v| v.text_lossy())
@@ -453,13 +453,11 @@ impl<'a> JsFolder<'a> {
                 }
                 "new_expression" => {
                     let name = n
-                        .child_by_field_name("constructor")
+                        .field("constructor")
                         .and_then(|c| self.callee_name(c))
                         .unwrap_or_default();
                     if name == "Worker" || name == "SharedWorker" {
-                        let a = n
-                            .child_by_field_name("arguments")
-                            .and_then(|a| a.named_child(0));
+                        let a = n.field("arguments").and_then(|a| a.named_child(0));
                         out.extend(a);
                     }
                 }

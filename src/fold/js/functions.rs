@@ -1,6 +1,7 @@
 //! The helper-function interpreter: runs small pure user functions (statements, loops,
 //! assignments, in-place appends) on folded arguments.
 
+use crate::syntax::NodeExt;
 use std::rc::Rc;
 
 use tree_sitter::Node;
@@ -41,22 +42,22 @@ impl<'a> JsFolder<'a> {
         d: usize,
     ) -> Option<Folded> {
         let params = func
-            .child_by_field_name("parameters")
-            .or_else(|| func.child_by_field_name("parameter"))?;
+            .field("parameters")
+            .or_else(|| func.field("parameter"))?;
         let mut env = Env::new();
-        let names: Vec<Node<'a>> = if params.kind() == "identifier" {
+        let names: Vec<Node<'a>> = if params.kind_name() == "identifier" {
             vec![params]
         } else {
             params.named_children(&mut params.walk()).collect()
         };
         for (i, p) in names.iter().enumerate() {
-            if p.kind() != "identifier" {
+            if p.kind_name() != "identifier" {
                 return None;
             }
             env.insert(self.text(*p).to_string(), args.get(i).cloned().flatten());
         }
-        let body = func.child_by_field_name("body")?;
-        if body.kind() != "statement_block" {
+        let body = func.field("body")?;
+        if body.kind_name() != "statement_block" {
             // An arrow function with an expression body.
             return self.fold(body, &mut env, d);
         }
@@ -83,23 +84,19 @@ impl<'a> JsFolder<'a> {
         let Some(_frame) = self.budget.enter() else {
             return Flow::Abort;
         };
-        match stmt.kind() {
+        match stmt.kind_name() {
             "comment" | "empty_statement" => Flow::Normal,
             "statement_block" => self.exec_block(stmt, env, d + 1),
             "variable_declaration" | "lexical_declaration" => {
                 for decl in stmt.named_children(&mut stmt.walk()) {
-                    if decl.kind() != "variable_declarator" {
+                    if decl.kind_name() != "variable_declarator" {
                         continue;
                     }
-                    let Some(name) = decl
-                        .child_by_field_name("name")
-                        .filter(|n| n.kind() == "identifier")
+                    let Some(name) = decl.field("name").filter(|n| n.kind_name() == "identifier")
                     else {
                         return Flow::Abort;
                     };
-                    let v = decl
-                        .child_by_field_name("value")
-                        .and_then(|v| self.fold(v, env, d + 1));
+                    let v = decl.field("value").and_then(|v| self.fold(v, env, d + 1));
                     env.insert(self.text(name).to_string(), v);
                 }
                 Flow::Normal
@@ -119,16 +116,16 @@ impl<'a> JsFolder<'a> {
             }
             "if_statement" => {
                 let Some(cond) = stmt
-                    .child_by_field_name("condition")
+                    .field("condition")
                     .and_then(|c| self.fold(c, env, d + 1))
                 else {
                     return Flow::Abort;
                 };
                 if truthy(&cond) {
-                    stmt.child_by_field_name("consequence")
+                    stmt.field("consequence")
                         .map_or(Flow::Normal, |s| self.exec(s, env, d + 1))
                 } else {
-                    match stmt.child_by_field_name("alternative") {
+                    match stmt.field("alternative") {
                         // else_clause wraps the statement
                         Some(alt) => match alt.named_child(0) {
                             Some(s) => self.exec(s, env, d + 1),
@@ -139,8 +136,8 @@ impl<'a> JsFolder<'a> {
                 }
             }
             "for_statement" => {
-                if let Some(init) = stmt.child_by_field_name("initializer") {
-                    let ok = match init.kind() {
+                if let Some(init) = stmt.field("initializer") {
+                    let ok = match init.kind_name() {
                         "variable_declaration" | "lexical_declaration" => {
                             matches!(self.exec(init, env, d + 1), Flow::Normal)
                         }
@@ -162,14 +159,14 @@ impl<'a> JsFolder<'a> {
     }
 
     pub(super) fn run_loop(&self, stmt: Node<'a>, env: &mut Env, d: usize) -> Flow {
-        let cond = stmt.child_by_field_name("condition");
-        let incr = stmt.child_by_field_name("increment");
-        let Some(body) = stmt.child_by_field_name("body") else {
+        let cond = stmt.field("condition");
+        let incr = stmt.field("increment");
+        let Some(body) = stmt.field("body") else {
             return Flow::Abort;
         };
         loop {
             if let Some(c) = cond {
-                let c = if c.kind() == "expression_statement" {
+                let c = if c.kind_name() == "expression_statement" {
                     c.named_child(0)
                 } else {
                     Some(c)
@@ -197,22 +194,18 @@ impl<'a> JsFolder<'a> {
         let Some(_frame) = self.budget.enter() else {
             return false;
         };
-        let local =
-            |n: Node<'a>, env: &Env| n.kind() == "identifier" && env.contains_key(self.text(n));
-        match e.kind() {
+        let local = |n: Node<'a>, env: &Env| {
+            n.kind_name() == "identifier" && env.contains_key(self.text(n))
+        };
+        match e.kind_name() {
             "assignment_expression" => {
-                let (Some(left), Some(right)) = (
-                    e.child_by_field_name("left"),
-                    e.child_by_field_name("right"),
-                ) else {
+                let (Some(left), Some(right)) = (e.field("left"), e.field("right")) else {
                     return false;
                 };
                 // `a[i] = v` on a local array (custom decoders shuffle arrays of characters).
-                if left.kind() == "subscript_expression" {
-                    let (Some(obj), Some(index)) = (
-                        left.child_by_field_name("object"),
-                        left.child_by_field_name("index"),
-                    ) else {
+                if left.kind_name() == "subscript_expression" {
+                    let (Some(obj), Some(index)) = (left.field("object"), left.field("index"))
+                    else {
                         return false;
                     };
                     if !local(obj, env) {
@@ -257,11 +250,9 @@ impl<'a> JsFolder<'a> {
                 true
             }
             "augmented_assignment_expression" => {
-                let (Some(left), Some(op), Some(right)) = (
-                    e.child_by_field_name("left"),
-                    e.child_by_field_name("operator"),
-                    e.child_by_field_name("right"),
-                ) else {
+                let (Some(left), Some(op), Some(right)) =
+                    (e.field("left"), e.field("operator"), e.field("right"))
+                else {
                     return false;
                 };
                 if !local(left, env) {
@@ -294,7 +285,7 @@ impl<'a> JsFolder<'a> {
                 true
             }
             "update_expression" => {
-                let Some(arg) = e.child_by_field_name("argument") else {
+                let Some(arg) = e.field("argument") else {
                     return false;
                 };
                 if !local(arg, env) {
@@ -318,27 +309,25 @@ impl<'a> JsFolder<'a> {
             "call_expression" => {
                 // `arr.push(x)` on a local array.
                 let Some(callee) = e
-                    .child_by_field_name("function")
-                    .filter(|c| c.kind() == "member_expression")
+                    .field("function")
+                    .filter(|c| c.kind_name() == "member_expression")
                 else {
                     return false;
                 };
-                let (Some(obj), Some(prop)) = (
-                    callee.child_by_field_name("object"),
-                    callee.child_by_field_name("property"),
-                ) else {
+                let (Some(obj), Some(prop)) = (callee.field("object"), callee.field("property"))
+                else {
                     return false;
                 };
                 if !local(obj, env) || self.text(prop) != "push" {
                     return false;
                 }
-                let args = e.child_by_field_name("arguments");
+                let args = e.field("arguments");
                 let mut vals: Option<Vec<Option<Folded>>> = Some(Vec::new());
                 for c in args
                     .map(|a| a.named_children(&mut a.walk()).collect::<Vec<_>>())
                     .unwrap_or_default()
                 {
-                    match c.kind() {
+                    match c.kind_name() {
                         "comment" => {}
                         "spread_element" => {
                             let v = c.named_child(0).and_then(|x| self.fold(x, env, d));
@@ -405,7 +394,7 @@ impl<'a> JsFolder<'a> {
         }
         let name = self.text(left);
         let (spine, first) = left_spine(right, self.src, "+", 1024, |_| false)?;
-        if first.kind() != "identifier" || self.text(first) != name {
+        if first.kind_name() != "identifier" || self.text(first) != name {
             return None;
         }
         let Some(Some(Folded {
@@ -418,12 +407,12 @@ impl<'a> JsFolder<'a> {
         let operands: Vec<Node<'a>> = spine
             .iter()
             .rev()
-            .filter_map(|b| b.child_by_field_name("right"))
+            .filter_map(|b| b.field("right"))
             .collect();
         let mut mentioned = false;
         for o in &operands {
             preorder(*o, |n| {
-                mentioned |= n.kind() == "identifier" && self.text(n) == name;
+                mentioned |= n.kind_name() == "identifier" && self.text(n) == name;
                 !mentioned
             });
         }
@@ -444,24 +433,24 @@ impl<'a> JsFolder<'a> {
 
 pub(super) fn is_function(n: Node) -> bool {
     matches!(
-        n.kind(),
+        n.kind_name(),
         "function_expression" | "arrow_function" | "function_declaration" | "function"
     )
 }
 
 /// The identifier parameters of a function (destructuring and defaults are skipped).
 pub(super) fn param_names(func: Node) -> Vec<Node> {
-    if let Some(p) = func.child_by_field_name("parameter") {
+    if let Some(p) = func.field("parameter") {
         return vec![p]
             .into_iter()
-            .filter(|p| p.kind() == "identifier")
+            .filter(|p| p.kind_name() == "identifier")
             .collect();
     }
-    let Some(params) = func.child_by_field_name("parameters") else {
+    let Some(params) = func.field("parameters") else {
         return Vec::new();
     };
     params
         .named_children(&mut params.walk())
-        .filter(|p| p.kind() == "identifier")
+        .filter(|p| p.kind_name() == "identifier")
         .collect()
 }

@@ -2,6 +2,7 @@
 //! operators, members, objects, calls) to a value under the budget, with or without the
 //! straight-line code before it.
 
+use crate::syntax::NodeExt;
 use std::rc::Rc;
 
 use tree_sitter::Node;
@@ -15,7 +16,7 @@ use crate::fold::walk::preorder;
 
 impl<'a> JsFolder<'a> {
     pub(super) fn binding_of(&self, n: Node<'a>) -> Option<Binding<'a>> {
-        (n.kind() == "identifier")
+        (n.kind_name() == "identifier")
             .then(|| self.bindings.get(self.text(n)).copied())
             .flatten()
     }
@@ -29,10 +30,10 @@ impl<'a> JsFolder<'a> {
         let mut stmt = node;
         let mut env = Env::new();
         while let Some(p) = stmt.parent() {
-            if p.kind() == "program" {
+            if p.kind_name() == "program" {
                 break;
             }
-            if p.kind() == "statement_block" && p.parent().is_some_and(is_function) {
+            if p.kind_name() == "statement_block" && p.parent().is_some_and(is_function) {
                 // Parameters are unknown here, whatever a global of the same name holds.
                 for param in p.parent().map(param_names).unwrap_or_default() {
                     env.insert(self.text(param).to_string(), None);
@@ -73,15 +74,13 @@ impl<'a> JsFolder<'a> {
             if is_function(n) {
                 return false;
             }
-            let target = match n.kind() {
-                "assignment_expression" | "augmented_assignment_expression" => {
-                    n.child_by_field_name("left")
-                }
-                "variable_declarator" => n.child_by_field_name("name"),
-                "update_expression" => n.child_by_field_name("argument"),
+            let target = match n.kind_name() {
+                "assignment_expression" | "augmented_assignment_expression" => n.field("left"),
+                "variable_declarator" => n.field("name"),
+                "update_expression" => n.field("argument"),
                 _ => None,
             };
-            if let Some(t) = target.filter(|t| t.kind() == "identifier") {
+            if let Some(t) = target.filter(|t| t.kind_name() == "identifier") {
                 env.entry(self.text(t).to_string()).or_insert(None);
             }
             true
@@ -117,14 +116,14 @@ impl<'a> JsFolder<'a> {
         depth: usize,
     ) -> Option<Folded> {
         let d = depth + 1;
-        match node.kind() {
+        match node.kind_name() {
             "string" => Some(Folded::str(unescape_js(strip_quotes(
                 self.text(node).as_bytes(),
             )))),
             "template_string" => {
                 if node
                     .named_children(&mut node.walk())
-                    .any(|c| c.kind() == "template_substitution")
+                    .any(|c| c.kind_name() == "template_substitution")
                 {
                     return self.fold_template(node, env, d);
                 }
@@ -144,7 +143,7 @@ impl<'a> JsFolder<'a> {
             "array" => {
                 let mut items = Vec::new();
                 for c in node.named_children(&mut node.walk()) {
-                    match c.kind() {
+                    match c.kind_name() {
                         "comment" => {}
                         // `[...xs]`: known elements only when `xs` is known; else the length is
                         // unknown too (one unknown item per spread made `for(;r.length;)
@@ -164,8 +163,8 @@ impl<'a> JsFolder<'a> {
             }
             "binary_expression" => self.fold_binary(node, env, d),
             "unary_expression" => {
-                let op = node.child_by_field_name("operator")?;
-                let arg = self.fold(node.child_by_field_name("argument")?, env, d)?;
+                let op = node.field("operator")?;
+                let arg = self.fold(node.field("argument")?, env, d)?;
                 match self.text(op) {
                     "-" => Some(Folded::num(-arg.as_num()?)),
                     "+" => Some(Folded::num(arg.as_num()?)),
@@ -175,13 +174,13 @@ impl<'a> JsFolder<'a> {
                 }
             }
             "ternary_expression" => {
-                let cond = self.fold(node.child_by_field_name("condition")?, env, d)?;
+                let cond = self.fold(node.field("condition")?, env, d)?;
                 let branch = if truthy(&cond) {
                     "consequence"
                 } else {
                     "alternative"
                 };
-                self.fold(node.child_by_field_name(branch)?, env, d)
+                self.fold(node.field(branch)?, env, d)
             }
             "subscript_expression" | "member_expression" => self.fold_member(node, env, d),
             "call_expression" => self.fold_call(node, env, d),
@@ -197,7 +196,7 @@ impl<'a> JsFolder<'a> {
         let end = node.end_byte().saturating_sub(1);
         let mut at = start;
         for c in node.named_children(&mut node.walk()) {
-            if c.kind() != "template_substitution" {
+            if c.kind_name() != "template_substitution" {
                 continue;
             }
             bytes.extend(unescape_js(&self.src[at..c.start_byte()]));
@@ -297,12 +296,12 @@ impl<'a> JsFolder<'a> {
     }
 
     pub(super) fn fold_binary(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
-        let op = self.text(node.child_by_field_name("operator")?);
+        let op = self.text(node.field("operator")?);
         if op == "+" {
             return self.fold_plus_chain(node, env, d);
         }
-        let left = node.child_by_field_name("left")?;
-        let right = node.child_by_field_name("right")?;
+        let left = node.field("left")?;
+        let right = node.field("right")?;
         if op == "&&" || op == "||" {
             let l = self.fold(left, env, d)?;
             return match (op, truthy(&l)) {
@@ -355,11 +354,11 @@ impl<'a> JsFolder<'a> {
     }
 
     pub(super) fn fold_member(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<Folded> {
-        let object = node.child_by_field_name("object")?;
+        let object = node.field("object")?;
         let key = self.member_key(node, env, d)?;
         // A local variable is read in place: cloning a long string or array at every `a[i]`
         // of a decoding loop would make the loop quadratic.
-        if object.kind() == "identifier" {
+        if object.kind_name() == "identifier" {
             if let Some(Some(local)) = env.get(self.text(object)) {
                 return member_of(local, &key);
             }
@@ -377,11 +376,11 @@ impl<'a> JsFolder<'a> {
         let mut pairs = Vec::new();
         let mut cursor = node.walk();
         for c in node.named_children(&mut cursor) {
-            match c.kind() {
+            match c.kind_name() {
                 "comment" => {}
                 "pair" if pairs.len() < MAX_PAIRS => {
-                    let key = c.child_by_field_name("key")?;
-                    let key = match key.kind() {
+                    let key = c.field("key")?;
+                    let key = match key.kind_name() {
                         "property_identifier" => self.text(key).as_bytes().to_vec(),
                         "computed_property_name" => {
                             self.fold(key.named_child(0)?, env, d)?.to_text()?
@@ -391,10 +390,10 @@ impl<'a> JsFolder<'a> {
                     // No nested objects, arrays or bare names: they would chain through whole
                     // bundles (`var o2 = {c: o1}` a thousand times).
                     let value = c
-                        .child_by_field_name("value")
+                        .field("value")
                         .filter(|v| {
                             !is_function(*v)
-                                && !matches!(v.kind(), "object" | "identifier" | "array")
+                                && !matches!(v.kind_name(), "object" | "identifier" | "array")
                         })
                         .and_then(|v| self.fold(v, env, d));
                     pairs.push((key, value));
@@ -407,10 +406,10 @@ impl<'a> JsFolder<'a> {
 
     /// The property name of a member or subscript expression, folded when computed.
     pub(super) fn member_key(&self, node: Node<'a>, env: &mut Env, d: usize) -> Option<String> {
-        if node.kind() == "member_expression" {
-            return Some(self.text(node.child_by_field_name("property")?).to_string());
+        if node.kind_name() == "member_expression" {
+            return Some(self.text(node.field("property")?).to_string());
         }
-        let index = node.child_by_field_name("index")?;
+        let index = node.field("index")?;
         let v = self.fold(index, env, d)?;
         v.text_lossy()
     }

@@ -24,6 +24,7 @@ mod packer;
 
 pub use literals::{parse_js_number, unescape_js};
 
+use crate::syntax::NodeExt;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -197,13 +198,10 @@ impl<'a> JsFolder<'a> {
             e.1 = b;
         };
         self.nodes.preorder(|n| {
-            match n.kind() {
+            match n.kind_name() {
                 "variable_declarator" => {
-                    if let (Some(name), Some(value)) = (
-                        n.child_by_field_name("name"),
-                        n.child_by_field_name("value"),
-                    ) {
-                        if name.kind() == "identifier" {
+                    if let (Some(name), Some(value)) = (n.field("name"), n.field("value")) {
+                        if name.kind_name() == "identifier" {
                             let b = if is_function(value) {
                                 Binding::Function(value)
                             } else {
@@ -214,16 +212,13 @@ impl<'a> JsFolder<'a> {
                     }
                 }
                 "function_declaration" => {
-                    if let Some(name) = n.child_by_field_name("name") {
+                    if let Some(name) = n.field("name") {
                         record(text(name), Some(Binding::Function(n)));
                     }
                 }
                 "assignment_expression" => {
-                    if let (Some(left), Some(right)) = (
-                        n.child_by_field_name("left"),
-                        n.child_by_field_name("right"),
-                    ) {
-                        if left.kind() == "identifier" {
+                    if let (Some(left), Some(right)) = (n.field("left"), n.field("right")) {
+                        if left.kind_name() == "identifier" {
                             let b = if is_function(right) {
                                 Binding::Function(right)
                             } else {
@@ -234,16 +229,16 @@ impl<'a> JsFolder<'a> {
                     }
                 }
                 "augmented_assignment_expression" => {
-                    if let Some(left) = n.child_by_field_name("left") {
-                        if left.kind() == "identifier" {
+                    if let Some(left) = n.field("left") {
+                        if left.kind_name() == "identifier" {
                             record(text(left), None);
                             record(text(left), None);
                         }
                     }
                 }
                 "update_expression" => {
-                    if let Some(arg) = n.child_by_field_name("argument") {
-                        if arg.kind() == "identifier" {
+                    if let Some(arg) = n.field("argument") {
+                        if arg.kind_name() == "identifier" {
                             record(text(arg), None);
                             record(text(arg), None);
                         }

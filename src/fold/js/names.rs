@@ -1,6 +1,7 @@
 //! Callee naming: the canonical name a JavaScript callee expression resolves to (`window.eval`
 //! is `eval`, aliases and `X.constructor.constructor` are followed).
 
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
 use super::functions::is_function;
@@ -19,14 +20,14 @@ impl<'a> JsFolder<'a> {
         }
         let _frame = self.budget.enter()?;
         let d = depth + 1;
-        match node.kind() {
+        match node.kind_name() {
             "identifier" => {
                 let name = self.text(node);
                 match self.bindings.get(name) {
                     // `var j = jQuery.noConflict();`: `j` is jQuery.
                     Some(Binding::Const(v))
-                        if v.kind() == "call_expression"
-                            && v.child_by_field_name("function")
+                        if v.kind_name() == "call_expression"
+                            && v.field("function")
                                 .and_then(|f| self.name_of(f, d))
                                 .is_some_and(|n| {
                                     n == "jQuery.noConflict" || n == "$.noConflict"
@@ -37,13 +38,13 @@ impl<'a> JsFolder<'a> {
                     // `var t = document.createElement("script")`: `t` is a script element
                     // (`t.text`, `t["textContent"]` are its code), whatever spells the name.
                     Some(Binding::Const(v))
-                        if v.kind() == "call_expression" && self.creates_script(*v, d) =>
+                        if v.kind_name() == "call_expression" && self.creates_script(*v, d) =>
                     {
                         Some("HTMLScriptElement".into())
                     }
                     Some(Binding::Const(v))
                         if matches!(
-                            v.kind(),
+                            v.kind_name(),
                             "identifier"
                                 | "member_expression"
                                 | "subscript_expression"
@@ -64,7 +65,7 @@ impl<'a> JsFolder<'a> {
                 d,
             ),
             "member_expression" | "subscript_expression" => {
-                let object = node.child_by_field_name("object")?;
+                let object = node.field("object")?;
                 let key = self.member_key(node, &mut Env::new(), d)?;
                 // Every function's `constructor` is `Function`.
                 if key == "constructor"
@@ -81,14 +82,14 @@ impl<'a> JsFolder<'a> {
                 }
             }
             "call_expression" => {
-                let f = node.child_by_field_name("function")?;
+                let f = node.field("function")?;
                 Some(format!(
                     "{}()",
                     self.name_of(f, d).unwrap_or_else(|| "?".into())
                 ))
             }
             "new_expression" => {
-                let c = node.child_by_field_name("constructor")?;
+                let c = node.field("constructor")?;
                 Some(format!(
                     "new {}()",
                     self.name_of(c, d).unwrap_or_else(|| "?".into())
@@ -109,11 +110,11 @@ impl<'a> JsFolder<'a> {
         if let Some(&known) = self.script_calls.borrow().get(&call.id()) {
             return known;
         }
-        let function = call.child_by_field_name("function");
+        let function = call.field("function");
         // Spelled plainly, the callee shows its name; computed, it is a subscript.
         let candidate = function.is_some_and(|f| {
-            f.kind() == "subscript_expression"
-                || (f.kind() == "member_expression" && self.text(f).ends_with("createElement"))
+            f.kind_name() == "subscript_expression"
+                || (f.kind_name() == "member_expression" && self.text(f).ends_with("createElement"))
         });
         let creates = candidate
             && self.creates_script_named(call, function.and_then(|f| self.name_of(f, depth)));
@@ -125,7 +126,7 @@ impl<'a> JsFolder<'a> {
     pub(super) fn creates_script_named(&self, call: Node<'a>, callee: Option<String>) -> bool {
         callee.is_some_and(|n| n == "createElement" || n.ends_with(".createElement"))
             && call
-                .child_by_field_name("arguments")
+                .field("arguments")
                 .and_then(|a| a.named_child(0))
                 .and_then(|a| self.value(a))
                 .and_then(|v| v.text_lossy())

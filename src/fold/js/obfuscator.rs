@@ -1,6 +1,7 @@
 //! Recognises obfuscator.io-style string arrays: the array (global or returned by a function),
 //! its rotation (plain count or checksum loop) and its accessor functions (offset, base64, RC4).
 
+use crate::syntax::NodeExt;
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -29,9 +30,9 @@ impl<'a> JsFolder<'a> {
         let mut candidates: Vec<(&'a str, Node<'a>)> = Vec::new();
         let mut checksums: Vec<Node<'a>> = Vec::new();
         self.nodes.preorder(|n| {
-            match n.kind() {
+            match n.kind_name() {
                 "function_declaration" => {
-                    if let Some(name) = n.child_by_field_name("name") {
+                    if let Some(name) = n.field("name") {
                         if let Some(items) = array_function_items(n, src) {
                             arrays.insert(text(name), items);
                         } else {
@@ -40,12 +41,9 @@ impl<'a> JsFolder<'a> {
                     }
                 }
                 "variable_declarator" => {
-                    if let (Some(name), Some(value)) = (
-                        n.child_by_field_name("name"),
-                        n.child_by_field_name("value"),
-                    ) {
-                        if name.kind() == "identifier" {
-                            if value.kind() == "array" {
+                    if let (Some(name), Some(value)) = (n.field("name"), n.field("value")) {
+                        if name.kind_name() == "identifier" {
+                            if value.kind_name() == "array" {
                                 if let Some(items) = string_items(value, src, 5) {
                                     if matches!(
                                         self.bindings.get(text(name)),
@@ -100,7 +98,7 @@ impl<'a> JsFolder<'a> {
         if !(body.contains("parseInt") && body.contains("push") && body.contains("shift")) {
             return;
         }
-        let Some(args) = call.child_by_field_name("arguments") else {
+        let Some(args) = call.field("arguments") else {
             return;
         };
         let (Some(arr), Some(target)) = (args.named_child(0), args.named_child(1)) else {
@@ -119,8 +117,8 @@ impl<'a> JsFolder<'a> {
             if expr.is_some() {
                 return false;
             }
-            if n.kind() == "variable_declarator" {
-                if let Some(v) = n.child_by_field_name("value") {
+            if n.kind_name() == "variable_declarator" {
+                if let Some(v) = n.field("value") {
                     if self.text(v).contains("parseInt") {
                         expr = Some(v);
                         return false;
@@ -162,21 +160,21 @@ impl<'a> JsFolder<'a> {
             return None;
         }
         let d = depth + 1;
-        match e.kind() {
+        match e.kind_name() {
             "number" => parse_js_number(self.text(e)),
             "parenthesized_expression" => self.checksum(e.named_child(0)?, items, rot, d),
             "unary_expression" => {
-                let v = self.checksum(e.child_by_field_name("argument")?, items, rot, d)?;
-                match self.text(e.child_by_field_name("operator")?) {
+                let v = self.checksum(e.field("argument")?, items, rot, d)?;
+                match self.text(e.field("operator")?) {
                     "-" => Some(-v),
                     "+" => Some(v),
                     _ => None,
                 }
             }
             "binary_expression" => {
-                let l = self.checksum(e.child_by_field_name("left")?, items, rot, d)?;
-                let r = self.checksum(e.child_by_field_name("right")?, items, rot, d)?;
-                match self.text(e.child_by_field_name("operator")?) {
+                let l = self.checksum(e.field("left")?, items, rot, d)?;
+                let r = self.checksum(e.field("right")?, items, rot, d)?;
+                match self.text(e.field("operator")?) {
                     "+" => Some(l + r),
                     "-" => Some(l - r),
                     "*" => Some(l * r),
@@ -186,17 +184,17 @@ impl<'a> JsFolder<'a> {
                 }
             }
             "call_expression" => {
-                let callee = e.child_by_field_name("function")?;
-                let args = e.child_by_field_name("arguments")?;
+                let callee = e.field("function")?;
+                let args = e.field("arguments")?;
                 if self.text(callee) != "parseInt" {
                     return None;
                 }
                 let inner = args.named_child(0)?;
-                if inner.kind() != "call_expression" {
+                if inner.kind_name() != "call_expression" {
                     return None;
                 }
-                let acc = self.accessor_of(inner.child_by_field_name("function")?)?;
-                let iargs = inner.child_by_field_name("arguments")?;
+                let acc = self.accessor_of(inner.field("function")?)?;
+                let iargs = inner.field("arguments")?;
                 let index = self.value(iargs.named_child(0)?)?;
                 let key = iargs
                     .named_child(1)
@@ -220,7 +218,7 @@ impl<'a> JsFolder<'a> {
 
     /// The string-array accessor a callee names, directly or through `var f = accessor` aliases.
     pub(super) fn accessor_of(&self, callee: Node<'a>) -> Option<Accessor<'a>> {
-        if self.accessors.is_empty() || callee.kind() != "identifier" {
+        if self.accessors.is_empty() || callee.kind_name() != "identifier" {
             return None;
         }
         let mut name = self.text(callee);
@@ -229,7 +227,7 @@ impl<'a> JsFolder<'a> {
                 return Some(*a);
             }
             match self.bindings.get(name) {
-                Some(Binding::Const(v)) if v.kind() == "identifier" => name = self.text(*v),
+                Some(Binding::Const(v)) if v.kind_name() == "identifier" => name = self.text(*v),
                 _ => return None,
             }
         }
@@ -240,18 +238,18 @@ impl<'a> JsFolder<'a> {
 /// The function of an immediately invoked function expression, `(function(){})()` or
 /// `(function(){}())`.
 pub(super) fn iife_function(call: Node) -> Option<Node> {
-    let mut f = call.child_by_field_name("function")?;
-    while f.kind() == "parenthesized_expression" {
+    let mut f = call.field("function")?;
+    while f.kind_name() == "parenthesized_expression" {
         f = f.named_child(0)?;
     }
-    matches!(f.kind(), "function_expression" | "arrow_function").then_some(f)
+    matches!(f.kind_name(), "function_expression" | "arrow_function").then_some(f)
 }
 
 /// The items of an array literal made only of strings (at least `min` of them).
 pub(super) fn string_items(array: Node, src: &[u8], min: usize) -> Option<Vec<Vec<u8>>> {
     let mut items = Vec::new();
     for c in array.named_children(&mut array.walk()) {
-        match c.kind() {
+        match c.kind_name() {
             "string" => items.push(unescape_js(strip_quotes(&src[c.byte_range()]))),
             "comment" => {}
             _ => return None,
@@ -264,19 +262,22 @@ pub(super) fn string_items(array: Node, src: &[u8], min: usize) -> Option<Vec<Ve
 pub(super) fn array_function_items(func: Node, src: &[u8]) -> Option<Vec<Vec<u8>>> {
     if !param_names(func).is_empty()
         || func
-            .child_by_field_name("parameters")
+            .field("parameters")
             .is_some_and(|p| p.named_child_count() > 0)
     {
         return None;
     }
-    let body = func.child_by_field_name("body")?;
+    let body = func.field("body")?;
     let first = body.named_child(0)?;
-    if !matches!(first.kind(), "variable_declaration" | "lexical_declaration") {
+    if !matches!(
+        first.kind_name(),
+        "variable_declaration" | "lexical_declaration"
+    ) {
         return None;
     }
     let decl = first.named_child(0)?;
-    let value = decl.child_by_field_name("value")?;
-    if value.kind() != "array" || body.named_child_count() > 4 {
+    let value = decl.field("value")?;
+    if value.kind_name() != "array" || body.named_child_count() > 4 {
         return None;
     }
     string_items(value, src, 2)
@@ -306,7 +307,7 @@ pub(super) fn accessor_shape<'a>(
             spent = true;
             return false;
         }
-        match n.kind() {
+        match n.kind_name() {
             "identifier" if array.is_none() => {
                 if let Some((k, _)) = arrays.get_key_value(text(n)) {
                     array = Some(*k);
@@ -314,31 +315,20 @@ pub(super) fn accessor_shape<'a>(
             }
             "assignment_expression" if offset.is_none() => {
                 // `i = i - 0x1a0`
-                let (Some(l), Some(r)) = (
-                    n.child_by_field_name("left"),
-                    n.child_by_field_name("right"),
-                ) else {
+                let (Some(l), Some(r)) = (n.field("left"), n.field("right")) else {
                     return true;
                 };
-                if r.kind() == "binary_expression"
-                    && r.child_by_field_name("operator")
-                        .is_some_and(|o| text(o) == "-")
-                    && r.child_by_field_name("left")
-                        .is_some_and(|x| text(x) == text(l))
+                if r.kind_name() == "binary_expression"
+                    && r.field("operator").is_some_and(|o| text(o) == "-")
+                    && r.field("left").is_some_and(|x| text(x) == text(l))
                 {
-                    offset = r
-                        .child_by_field_name("right")
-                        .and_then(|x| signed_number(x, src));
+                    offset = r.field("right").and_then(|x| signed_number(x, src));
                 }
             }
             "augmented_assignment_expression"
-                if offset.is_none()
-                    && n.child_by_field_name("operator")
-                        .is_some_and(|o| text(o) == "-=") =>
+                if offset.is_none() && n.field("operator").is_some_and(|o| text(o) == "-=") =>
             {
-                offset = n
-                    .child_by_field_name("right")
-                    .and_then(|x| signed_number(x, src));
+                offset = n.field("right").and_then(|x| signed_number(x, src));
             }
             _ => {}
         }
@@ -373,12 +363,12 @@ pub(super) fn accessor_shape<'a>(
 
 /// A number literal, possibly negated (`-0x1a0`, `-(-5)`).
 pub(super) fn signed_number(n: Node, src: &[u8]) -> Option<f64> {
-    match n.kind() {
+    match n.kind_name() {
         "number" => parse_js_number(std::str::from_utf8(&src[n.byte_range()]).ok()?),
         "parenthesized_expression" => signed_number(n.named_child(0)?, src),
         "unary_expression" => {
-            let op = n.child_by_field_name("operator")?;
-            let v = signed_number(n.child_by_field_name("argument")?, src)?;
+            let op = n.field("operator")?;
+            let v = signed_number(n.field("argument")?, src)?;
             match &src[op.byte_range()] {
                 b"-" => Some(-v),
                 b"+" => Some(v),
@@ -462,35 +452,35 @@ pub(super) fn rc4(data: &[u32], key: &[u32]) -> Option<Vec<u32>> {
 
 /// Parameter → argument pairs of an immediately invoked function whose arguments are names.
 pub(super) fn iife_aliases<'a>(call: Node<'a>, src: &'a [u8], out: &mut Vec<(&'a str, Node<'a>)>) {
-    let Some(mut func) = call.child_by_field_name("function") else {
+    let Some(mut func) = call.field("function") else {
         return;
     };
-    while func.kind() == "parenthesized_expression" {
+    while func.kind_name() == "parenthesized_expression" {
         match func.named_child(0) {
             Some(f) => func = f,
             None => return,
         }
     }
-    if !matches!(func.kind(), "function_expression" | "arrow_function") {
+    if !matches!(func.kind_name(), "function_expression" | "arrow_function") {
         return;
     }
-    let Some(args) = call.child_by_field_name("arguments") else {
+    let Some(args) = call.field("arguments") else {
         return;
     };
     let text = |n: Node<'a>| std::str::from_utf8(&src[n.byte_range()]).unwrap_or("");
     let params = func
-        .child_by_field_name("parameters")
+        .field("parameters")
         .map(|p| p.named_children(&mut p.walk()).collect::<Vec<_>>())
-        .or_else(|| func.child_by_field_name("parameter").map(|p| vec![p]))
+        .or_else(|| func.field("parameter").map(|p| vec![p]))
         .unwrap_or_default();
     let args: Vec<Node<'a>> = args.named_children(&mut args.walk()).collect();
     for (p, a) in params.into_iter().zip(args) {
         let mut root = a;
-        while let Some(o) = root.child_by_field_name("object") {
+        while let Some(o) = root.field("object") {
             root = o;
         }
-        if p.kind() == "identifier"
-            && matches!(a.kind(), "identifier" | "member_expression")
+        if p.kind_name() == "identifier"
+            && matches!(a.kind_name(), "identifier" | "member_expression")
             && text(p) != text(root)
         {
             out.push((text(p), a));
@@ -500,8 +490,8 @@ pub(super) fn iife_aliases<'a>(call: Node<'a>, src: &'a [u8], out: &mut Vec<(&'a
 
 /// Recognises the obfuscator's rotation IIFE: `(function(a, n){ ... a.push(a.shift()) ... })(ARR, N)`.
 pub(super) fn rotation_idiom<'a>(call: Node<'a>, src: &'a [u8]) -> Option<(&'a str, usize)> {
-    let callee = call.child_by_field_name("function")?;
-    let func = if callee.kind() == "parenthesized_expression" {
+    let callee = call.field("function")?;
+    let func = if callee.kind_name() == "parenthesized_expression" {
         callee.named_child(0)?
     } else {
         callee
@@ -516,9 +506,11 @@ pub(super) fn rotation_idiom<'a>(call: Node<'a>, src: &'a [u8]) -> Option<(&'a s
     if !(body.contains("push") && body.contains("shift")) || body.contains("parseInt") {
         return None;
     }
-    let args = call.child_by_field_name("arguments")?;
-    let arr = args.named_child(0).filter(|a| a.kind() == "identifier")?;
-    let count = args.named_child(1).filter(|a| a.kind() == "number")?;
+    let args = call.field("arguments")?;
+    let arr = args
+        .named_child(0)
+        .filter(|a| a.kind_name() == "identifier")?;
+    let count = args.named_child(1).filter(|a| a.kind_name() == "number")?;
     let n = parse_js_number(std::str::from_utf8(&src[count.byte_range()]).ok()?)?;
     // `while(--n)` after `f(++n)` rotates exactly n times.
     Some((

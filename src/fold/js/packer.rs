@@ -1,5 +1,6 @@
 //! Recognises and unpacks the `eval(function(p,a,c,k,e,d){…})` packer.
 
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
 use super::{Env, JsFolder, MAX_IDIOM_FUNCTION_BYTES};
@@ -8,24 +9,24 @@ use crate::fold::value::{Folded, Value};
 impl<'a> JsFolder<'a> {
     /// The packer's arguments when `call` is `(function(p,a,c,k,e,d){...})('...', a, c, '...'.split('|'), ...)`.
     pub(super) fn packer_args(&self, call: Node<'a>) -> Option<Node<'a>> {
-        let callee = call.child_by_field_name("function")?;
-        let func = if callee.kind() == "parenthesized_expression" {
+        let callee = call.field("function")?;
+        let func = if callee.kind_name() == "parenthesized_expression" {
             callee.named_child(0)?
         } else {
             callee
         };
-        if func.kind() != "function_expression" {
+        if func.kind_name() != "function_expression" {
             return None;
         }
-        let params = func.child_by_field_name("parameters")?;
+        let params = func.field("parameters")?;
         if params.named_child_count() < 4 || func.byte_range().len() > MAX_IDIOM_FUNCTION_BYTES {
             return None;
         }
         // `replace` itself may be hidden (`p[_0xab[4]](new RegExp(…))`); `RegExp` and the
         // `while (c--)` countdown are the packer's skeleton.
-        let body = self.text(func.child_by_field_name("body")?);
+        let body = self.text(func.field("body")?);
         (body.contains("RegExp") && (body.contains("replace") || body.contains("while")))
-            .then_some(call.child_by_field_name("arguments")?)
+            .then_some(call.field("arguments")?)
     }
 
     /// Static unpacking of Dean Edwards' packer.

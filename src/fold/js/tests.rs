@@ -5,6 +5,7 @@ use super::*;
 use crate::fold::walk::preorder;
 use crate::fold::Limits;
 use crate::syntax::lang::Lang;
+use crate::syntax::NodeExt;
 use std::time::Duration;
 
 /// Parses `src`, builds its folder and hands it the calls in document order.
@@ -20,7 +21,7 @@ fn with_calls<R>(src: &str, f: impl for<'t> FnOnce(&JsFolder<'t>, Vec<Node<'t>>)
     let folder = JsFolder::new(tree.root_node(), src.as_bytes(), &budget);
     let mut calls = Vec::new();
     preorder(tree.root_node(), |n| {
-        if n.kind() == "call_expression" {
+        if n.kind_name() == "call_expression" {
             calls.push(n);
         }
         true
@@ -34,10 +35,10 @@ fn sink_arg(src: &str) -> (Option<String>, Vec<&'static str>) {
         let call = calls
             .into_iter()
             .rev()
-            .find(|c| folder.text(c.child_by_field_name("function").unwrap()) == "sink")
+            .find(|c| folder.text(c.field("function").unwrap()) == "sink")
             .expect("a sink call");
         let arg = call
-            .child_by_field_name("arguments")
+            .field("arguments")
             .and_then(|a| a.named_child(0))
             .unwrap();
         let v = folder.value(arg);
@@ -53,7 +54,7 @@ fn sink_arg(src: &str) -> (Option<String>, Vec<&'static str>) {
 /// The canonical name of the callee of the `i`-th call (document order).
 fn callee(src: &str, i: usize) -> Option<String> {
     with_calls(src, |folder, calls| {
-        folder.callee_name(calls.get(i)?.child_by_field_name("function")?)
+        folder.callee_name(calls.get(i)?.field("function")?)
     })
 }
 

@@ -1,6 +1,7 @@
 //! The PHP builtin table: `fold_call` dispatches decoders, string functions, array functions,
 //! variable functions and inlined user functions.
 
+use crate::syntax::NodeExt;
 use std::rc::Rc;
 
 use tree_sitter::Node;
@@ -15,17 +16,17 @@ use crate::fold::value::{Folded, Value};
 
 impl<'a> PhpFolder<'a> {
     pub(super) fn args(&self, call: Node<'a>) -> Vec<Node<'a>> {
-        call.child_by_field_name("arguments")
+        call.field("arguments")
             .map(|a| {
                 a.named_children(&mut a.walk())
-                    .filter(|c| c.kind() == "argument")
+                    .filter(|c| c.kind_name() == "argument")
                     .collect()
             })
             .unwrap_or_default()
     }
 
     pub(super) fn fold_call(&self, node: Node<'a>, d: usize) -> Option<Folded> {
-        let name = self.callee_name(node.child_by_field_name("function")?)?;
+        let name = self.callee_name(node.field("function")?)?;
         let args = self.args(node);
         let arg = |i: usize| args.get(i).and_then(|a| self.fold(*a, d));
         let text = |i: usize| arg(i).and_then(|a| a.to_text().map(|t| (t, a)));
@@ -81,10 +82,10 @@ impl<'a> PhpFolder<'a> {
                 let mut all = true;
                 for a in &args {
                     let mut e = *a;
-                    while matches!(e.kind(), "argument" | "parenthesized_expression") {
+                    while matches!(e.kind_name(), "argument" | "parenthesized_expression") {
                         e = last_named(e)?;
                     }
-                    let set = match e.kind() {
+                    let set = match e.kind_name() {
                         "subscript_expression" => {
                             let key = self.fold(e.named_child(1)?, d)?;
                             let obj = e.named_child(0)?;

@@ -1,6 +1,7 @@
 //! Folding in context (`value_in_context`): the value of a variable given the straight-line
 //! top-level code before it, and the scope a decoded `eval` payload inherits (`scope_at`).
 
+use crate::syntax::NodeExt;
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -15,7 +16,7 @@ impl<'a> PhpFolder<'a> {
     /// over all function spans), because walking up with `parent()` costs the node's depth per
     /// step: quadratic on hostile, thousands-deep trees.
     pub(super) fn top_level_statement(&self, node: Node<'a>) -> Option<Node<'a>> {
-        if self.root.kind() != "program" || node == self.root {
+        if self.root.kind_name() != "program" || node == self.root {
             return None;
         }
         let (start, end) = (node.start_byte(), node.end_byte());
@@ -36,7 +37,7 @@ impl<'a> PhpFolder<'a> {
             let mut out = Vec::new();
             self.nodes.preorder(|n| {
                 if matches!(
-                    n.kind(),
+                    n.kind_name(),
                     "function_definition"
                         | "method_declaration"
                         | "anonymous_function"
@@ -154,11 +155,11 @@ impl<'a> PhpFolder<'a> {
     /// One top-level statement's effect on the variables known in context: `$v = …` and
     /// `$v .= …` with foldable right-hand sides; any other write forgets the variable.
     pub(super) fn apply_top_level(&self, s: Node<'a>, env: &mut HashMap<String, Folded>) {
-        if s.kind() != "expression_statement" {
+        if s.kind_name() != "expression_statement" {
             // `if`, loops, blocks: whatever they assign is no longer known.
             if !env.is_empty()
                 && !matches!(
-                    s.kind(),
+                    s.kind_name(),
                     "function_definition"
                         | "class_declaration"
                         | "comment"
@@ -168,21 +169,21 @@ impl<'a> PhpFolder<'a> {
             {
                 preorder(s, |n| {
                     if matches!(
-                        n.kind(),
+                        n.kind_name(),
                         "assignment_expression"
                             | "augmented_assignment_expression"
                             | "update_expression"
                     ) {
                         if let Some(name) = n
-                            .child_by_field_name("left")
-                            .or_else(|| n.child_by_field_name("argument"))
+                            .field("left")
+                            .or_else(|| n.field("argument"))
                             .and_then(|l| self.var_name(l))
                         {
                             env.remove(&name);
                         }
                     }
                     !matches!(
-                        n.kind(),
+                        n.kind_name(),
                         "function_definition" | "anonymous_function" | "arrow_function"
                     )
                 });
@@ -190,10 +191,7 @@ impl<'a> PhpFolder<'a> {
             return;
         }
         let Some(e) = s.named_child(0) else { return };
-        let (Some(left), Some(right)) = (
-            e.child_by_field_name("left"),
-            e.child_by_field_name("right"),
-        ) else {
+        let (Some(left), Some(right)) = (e.field("left"), e.field("right")) else {
             return;
         };
         let Some(name) = self.var_name(left) else {
@@ -202,11 +200,8 @@ impl<'a> PhpFolder<'a> {
         *self.context.borrow_mut() = Some(std::mem::take(env));
         let value = self.fold(right, 0);
         *env = self.context.borrow_mut().take().unwrap_or_default();
-        let op = e
-            .child_by_field_name("operator")
-            .map(|o| self.text(o))
-            .unwrap_or("=");
-        match (e.kind(), op, value) {
+        let op = e.field("operator").map(|o| self.text(o)).unwrap_or("=");
+        match (e.kind_name(), op, value) {
             ("assignment_expression", _, Some(v)) => {
                 env.insert(name, v);
             }

@@ -1,6 +1,7 @@
 //! Facts the engine reads off a PHP tree: which variables are assigned which values
 //! (`assignments`) and which expressions may hide a payload (`payload_candidates`).
 
+use crate::syntax::NodeExt;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -14,20 +15,14 @@ impl<'a> PhpFolder<'a> {
     pub(super) fn collect_vars(&mut self) {
         let mut pending = Vec::new();
         self.nodes.preorder(|n| {
-            match n.kind() {
+            match n.kind_name() {
                 "assignment_expression" => {
-                    if let (Some(l), Some(r)) = (
-                        n.child_by_field_name("left"),
-                        n.child_by_field_name("right"),
-                    ) {
+                    if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
                         pending.push((l, Some(r)));
                     }
                 }
                 "augmented_assignment_expression" | "update_expression" => {
-                    if let Some(l) = n
-                        .child_by_field_name("left")
-                        .or_else(|| n.child_by_field_name("argument"))
-                    {
+                    if let Some(l) = n.field("left").or_else(|| n.field("argument")) {
                         pending.push((l, None));
                         pending.push((l, None));
                     }
@@ -38,7 +33,7 @@ impl<'a> PhpFolder<'a> {
                 | "list_literal" => {
                     // Variables written by these are not constants.
                     for c in n.named_children(&mut n.walk()) {
-                        if c.kind() == "variable_name" {
+                        if c.kind_name() == "variable_name" {
                             pending.push((c, None));
                             pending.push((c, None));
                         }
@@ -53,7 +48,7 @@ impl<'a> PhpFolder<'a> {
         // fold cache is emptied after each round: what it holds was folded without them.
         let (plain, computed): (Vec<_>, Vec<_>) = pending
             .into_iter()
-            .partition(|(left, _)| left.kind() == "variable_name");
+            .partition(|(left, _)| left.kind_name() == "variable_name");
         self.vars = HashMap::new();
         for round in [plain, computed] {
             if round.is_empty() {
@@ -75,7 +70,7 @@ impl<'a> PhpFolder<'a> {
 
     /// See [`crate::fold::Folder::computed_variable`].
     pub fn computed_variable(&self, n: Node<'a>) -> Option<String> {
-        match n.kind() {
+        match n.kind_name() {
             "dynamic_variable_name" => {}
             "subscript_expression"
                 if n.named_child(0).is_some_and(|o| {
@@ -94,11 +89,11 @@ impl<'a> PhpFolder<'a> {
     /// The name a variable expression refers to: `$x`, `${'x'}`, `$GLOBALS['x']`, `$$y` (y const).
     pub(super) fn var_name(&self, n: Node<'a>) -> Option<String> {
         let _frame = self.budget.enter()?;
-        match n.kind() {
+        match n.kind_name() {
             "variable_name" => Some(self.text(n).trim_start_matches('$').to_string()),
             "dynamic_variable_name" => {
                 let inner = n.named_child(0)?;
-                let v = if inner.kind() == "variable_name" {
+                let v = if inner.kind_name() == "variable_name" {
                     // `$$y`: the value of $y names the variable.
                     self.value(inner)?
                 } else {
@@ -124,21 +119,21 @@ impl<'a> PhpFolder<'a> {
     pub fn assignments(&self) -> Vec<(String, Node<'a>)> {
         let mut out = Vec::new();
         self.nodes.preorder(|n| {
-            if n.kind() == "foreach_statement" {
+            if n.kind_name() == "foreach_statement" {
                 let mut w = n.walk();
                 let kids: Vec<Node<'a>> = n
                     .named_children(&mut w)
-                    .filter(|c| c.kind() != "comment")
+                    .filter(|c| c.kind_name() != "comment")
                     .collect();
                 if let (Some(subject), Some(binding)) = (kids.first(), kids.get(1)) {
-                    let targets: Vec<Node<'a>> = if binding.kind() == "pair" {
+                    let targets: Vec<Node<'a>> = if binding.kind_name() == "pair" {
                         let mut w = binding.walk();
                         binding.named_children(&mut w).collect()
                     } else {
                         vec![*binding]
                     };
                     for t in targets {
-                        let t = if t.kind() == "by_ref" {
+                        let t = if t.kind_name() == "by_ref" {
                             t.named_child(0).unwrap_or(t)
                         } else {
                             t
@@ -150,20 +145,17 @@ impl<'a> PhpFolder<'a> {
                 }
             }
             if matches!(
-                n.kind(),
+                n.kind_name(),
                 "assignment_expression" | "augmented_assignment_expression"
             ) {
-                if let (Some(l), Some(r)) = (
-                    n.child_by_field_name("left"),
-                    n.child_by_field_name("right"),
-                ) {
-                    let target = if l.kind() == "subscript_expression" && self.var_name(l).is_none()
-                    {
-                        // `$a['k'] = v` taints `$a`.
-                        l.named_child(0).unwrap_or(l)
-                    } else {
-                        l
-                    };
+                if let (Some(l), Some(r)) = (n.field("left"), n.field("right")) {
+                    let target =
+                        if l.kind_name() == "subscript_expression" && self.var_name(l).is_none() {
+                            // `$a['k'] = v` taints `$a`.
+                            l.named_child(0).unwrap_or(l)
+                        } else {
+                            l
+                        };
                     if let Some(name) = self.var_name(target) {
                         out.push((format!("${name}"), r));
                     }
@@ -189,7 +181,7 @@ impl<'a> PhpFolder<'a> {
         };
         self.nodes.preorder(|n| {
             if matches!(
-                n.kind(),
+                n.kind_name(),
                 "string" | "encapsed_string" | "heredoc" | "nowdoc"
             ) {
                 let lower = self.src[n.byte_range()].to_ascii_lowercase();
@@ -202,10 +194,10 @@ impl<'a> PhpFolder<'a> {
             }
             // `echo '<script src="' . base64_decode('…') . '"></script>'`: the markup exists only
             // once the pieces are joined, so the printed concatenation is a candidate too.
-            if matches!(n.kind(), "echo_statement" | "print_intrinsic") {
+            if matches!(n.kind_name(), "echo_statement" | "print_intrinsic") {
                 let mut cursor = n.walk();
                 for arg in n.named_children(&mut cursor) {
-                    if arg.kind() == "binary_expression"
+                    if arg.kind_name() == "binary_expression"
                         && memchr::memmem::find(
                             &self.src[arg.byte_range()].to_ascii_lowercase(),
                             b"<script",
@@ -217,12 +209,10 @@ impl<'a> PhpFolder<'a> {
                 }
                 return true;
             }
-            if n.kind() != "function_call_expression" {
+            if n.kind_name() != "function_call_expression" {
                 return true;
             }
-            let name = n
-                .child_by_field_name("function")
-                .and_then(|f| self.callee_name(f));
+            let name = n.field("function").and_then(|f| self.callee_name(f));
             if name.as_deref().is_some_and(|name| {
                 crate::decode::is_php_decoder(name) || ASSEMBLERS.contains(&name)
             }) {
@@ -250,17 +240,15 @@ impl<'a> PhpFolder<'a> {
             // Whatever eval/assert run is code by definition: scan it if it can be folded.
             // `create_function($args, $body)` compiles its last argument the same way.
             let code_arg = match name.as_deref() {
-                Some("eval" | "assert") => n
-                    .child_by_field_name("arguments")
-                    .and_then(|a| a.named_child(0)),
+                Some("eval" | "assert") => n.field("arguments").and_then(|a| a.named_child(0)),
                 Some("create_function") => n
-                    .child_by_field_name("arguments")
+                    .field("arguments")
                     .and_then(|a| a.named_child(a.named_child_count().checked_sub(1)? as u32)),
                 _ => None,
             };
             if let Some(arg) = code_arg {
                 // Arguments are wrapped in an `argument` node: the expression is inside.
-                let expr = if arg.kind() == "argument" {
+                let expr = if arg.kind_name() == "argument" {
                     arg.named_child(0).unwrap_or(arg)
                 } else {
                     arg

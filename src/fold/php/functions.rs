@@ -1,6 +1,7 @@
 //! The helper-function interpreter: collects user functions and inlines small pure ones
 //! (straight-line code, `if`, `switch`, `foreach`, assignments) on folded arguments.
 
+use crate::syntax::NodeExt;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -14,8 +15,8 @@ impl<'a> PhpFolder<'a> {
     pub(super) fn collect_functions(&mut self) {
         let mut functions: HashMap<String, Option<Node<'a>>> = HashMap::new();
         self.nodes.preorder(|n| {
-            if matches!(n.kind(), "function_definition" | "method_declaration") {
-                if let Some(name) = n.child_by_field_name("name") {
+            if matches!(n.kind_name(), "function_definition" | "method_declaration") {
+                if let Some(name) = n.field("name") {
                     functions
                         .entry(self.text(name).to_ascii_lowercase())
                         .and_modify(|f| *f = None)
@@ -37,15 +38,15 @@ impl<'a> PhpFolder<'a> {
         d: usize,
     ) -> Option<Folded> {
         let func = (*self.functions.get(name)?)?;
-        let params = func.child_by_field_name("parameters")?;
-        let body = func.child_by_field_name("body")?;
+        let params = func.field("parameters")?;
+        let body = func.field("body")?;
         let mut env: HashMap<String, Folded> = HashMap::new();
         let mut walker = params.walk();
         for (i, p) in params.named_children(&mut walker).enumerate() {
-            let var = p.child_by_field_name("name").or_else(|| p.named_child(0))?;
+            let var = p.field("name").or_else(|| p.named_child(0))?;
             let value = match args.get(i) {
                 Some(a) => self.fold(*a, d)?,
-                None => self.fold(p.child_by_field_name("default_value")?, d)?,
+                None => self.fold(p.field("default_value")?, d)?,
             };
             env.insert(self.text(var).trim_start_matches('$').to_string(), value);
         }
@@ -67,7 +68,7 @@ impl<'a> PhpFolder<'a> {
     /// budget. Enough for custom XOR / shift / table decoders; anything else gives up.
     pub(super) fn run_block(&self, block: Node<'a>, d: usize) -> Flow {
         let mut walker = block.walk();
-        let stmts: Vec<Node<'a>> = if block.kind() == "compound_statement" {
+        let stmts: Vec<Node<'a>> = if block.kind_name() == "compound_statement" {
             block.named_children(&mut walker).collect()
         } else {
             vec![block]
@@ -76,7 +77,7 @@ impl<'a> PhpFolder<'a> {
             if !self.budget.step() {
                 return Flow::Abort;
             }
-            let flow = match stmt.kind() {
+            let flow = match stmt.kind_name() {
                 "comment" => Flow::Normal,
                 "compound_statement" => self.run_block(stmt, d),
                 "return_statement" => {
@@ -93,14 +94,14 @@ impl<'a> PhpFolder<'a> {
                     // Only one level: `break 2;` is outside the subset.
                     if stmt.named_child_count() > 0 {
                         Flow::Abort
-                    } else if stmt.kind() == "break_statement" {
+                    } else if stmt.kind_name() == "break_statement" {
                         Flow::Break
                     } else {
                         Flow::Continue
                     }
                 }
                 "for_statement" | "while_statement" => {
-                    if let Some(init) = stmt.child_by_field_name("initialize") {
+                    if let Some(init) = stmt.field("initialize") {
                         if !self.effect(init, d) {
                             return Flow::Abort;
                         }
@@ -109,23 +110,20 @@ impl<'a> PhpFolder<'a> {
                         if !self.budget.step() {
                             return Flow::Abort;
                         }
-                        if let Some(c) = stmt.child_by_field_name("condition") {
+                        if let Some(c) = stmt.field("condition") {
                             match self.fold(c, d) {
                                 Some(v) if !truthy(&v) => break,
                                 Some(_) => {}
                                 None => return Flow::Abort,
                             }
                         }
-                        match stmt
-                            .child_by_field_name("body")
-                            .map(|b| self.run_block(b, d))
-                        {
+                        match stmt.field("body").map(|b| self.run_block(b, d)) {
                             Some(Flow::Normal | Flow::Continue) => {}
                             Some(Flow::Break) => break,
                             Some(other) => return other,
                             None => return Flow::Abort,
                         }
-                        if let Some(u) = stmt.child_by_field_name("update") {
+                        if let Some(u) = stmt.field("update") {
                             if !self.effect(u, d) {
                                 return Flow::Abort;
                             }
@@ -147,16 +145,13 @@ impl<'a> PhpFolder<'a> {
     /// Runs the body of an `if` or `elseif` whose condition folds to true; `None` when it folds
     /// to false (an unknown condition aborts).
     pub(super) fn run_if_true(&self, arm: Node<'a>, d: usize) -> Option<Flow> {
-        let Some(cond) = arm
-            .child_by_field_name("condition")
-            .and_then(|c| self.fold(c, d))
-        else {
+        let Some(cond) = arm.field("condition").and_then(|c| self.fold(c, d)) else {
             return Some(Flow::Abort);
         };
         if !truthy(&cond) {
             return None;
         }
-        Some(match arm.child_by_field_name("body") {
+        Some(match arm.field("body") {
             Some(b) => self.run_block(b, d),
             None => Flow::Abort,
         })
@@ -171,9 +166,9 @@ impl<'a> PhpFolder<'a> {
             if !self.budget.step() {
                 return Flow::Abort;
             }
-            match alt.kind() {
+            match alt.kind_name() {
                 "else_clause" => {
-                    return match alt.child_by_field_name("body") {
+                    return match alt.field("body") {
                         Some(b) => self.run_block(b, d),
                         None => Flow::Abort,
                     }
@@ -194,10 +189,10 @@ impl<'a> PhpFolder<'a> {
         let mut w = stmt.walk();
         let kids: Vec<Node<'a>> = stmt
             .named_children(&mut w)
-            .filter(|c| c.kind() != "comment")
+            .filter(|c| c.kind_name() != "comment")
             .collect();
         let (Some(subject), Some(binding), Some(body)) =
-            (kids.first(), kids.get(1), stmt.child_by_field_name("body"))
+            (kids.first(), kids.get(1), stmt.field("body"))
         else {
             return Flow::Abort;
         };
@@ -227,7 +222,7 @@ impl<'a> PhpFolder<'a> {
                 .collect(),
             _ => return Flow::Abort,
         };
-        let (key_var, value_var) = if binding.kind() == "pair" {
+        let (key_var, value_var) = if binding.kind_name() == "pair" {
             (binding.named_child(0), binding.named_child(1))
         } else {
             (None, Some(*binding))
@@ -258,17 +253,14 @@ impl<'a> PhpFolder<'a> {
 
     /// An expression run for its effect on the helper's local variables.
     pub(super) fn effect(&self, e: Node<'a>, d: usize) -> bool {
-        match e.kind() {
+        match e.kind_name() {
             "sequence_expression" => {
                 let mut w = e.walk();
                 let parts: Vec<Node<'a>> = e.named_children(&mut w).collect();
                 parts.into_iter().all(|p| self.effect(p, d))
             }
             "update_expression" => {
-                let Some(name) = e
-                    .child_by_field_name("argument")
-                    .and_then(|a| self.var_name(a))
-                else {
+                let Some(name) = e.field("argument").and_then(|a| self.var_name(a)) else {
                     return false;
                 };
                 let delta = if self.text(e).contains("++") {
@@ -287,10 +279,7 @@ impl<'a> PhpFolder<'a> {
                 self.set_local(name, Folded::num(n + delta))
             }
             "assignment_expression" | "augmented_assignment_expression" => {
-                let (Some(left), Some(right)) = (
-                    e.child_by_field_name("left"),
-                    e.child_by_field_name("right"),
-                ) else {
+                let (Some(left), Some(right)) = (e.field("left"), e.field("right")) else {
                     return false;
                 };
                 let Some(name) = self.var_name(left) else {
@@ -299,11 +288,8 @@ impl<'a> PhpFolder<'a> {
                 let Some(value) = self.fold(right, d) else {
                     return false;
                 };
-                let op = e
-                    .child_by_field_name("operator")
-                    .map(|o| self.text(o))
-                    .unwrap_or("=");
-                if e.kind() == "assignment_expression" {
+                let op = e.field("operator").map(|o| self.text(o)).unwrap_or("=");
+                if e.kind_name() == "assignment_expression" {
                     return self.set_local(name, value);
                 }
                 if op == ".=" {
@@ -378,10 +364,10 @@ impl<'a> PhpFolder<'a> {
     /// when `n` is not a local.
     pub(super) fn with_local<R>(&self, n: Node<'a>, f: impl FnOnce(&Folded) -> R) -> Option<R> {
         let mut n = n;
-        while matches!(n.kind(), "argument" | "parenthesized_expression") {
+        while matches!(n.kind_name(), "argument" | "parenthesized_expression") {
             n = last_named(n)?;
         }
-        if n.kind() != "variable_name" {
+        if n.kind_name() != "variable_name" {
             return None;
         }
         let ctx = self.context.borrow();

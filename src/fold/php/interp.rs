@@ -1,6 +1,7 @@
 //! The PHP evaluator: folds an expression (strings, interpolation, arrays, `.` chains, binary
 //! operators, offsets, calls) to a value under the budget.
 
+use crate::syntax::NodeExt;
 use std::rc::Rc;
 
 use tree_sitter::Node;
@@ -27,23 +28,22 @@ impl<'a> PhpFolder<'a> {
     }
 
     pub(super) fn fold_uncached(&self, node: Node<'a>, d: usize) -> Option<Folded> {
-        match node.kind() {
+        match node.kind_name() {
             "string" | "encapsed_string" => self.fold_string(node, d),
             "heredoc" => {
-                let body = node.child_by_field_name("value")?;
+                let body = node.field("value")?;
                 self.fold_interpolated(body, d, true)
             }
             "nowdoc" => {
-                let body = node.child_by_field_name("value")?;
+                let body = node.field("value")?;
                 Some(Folded::str(trim_heredoc(self.text(body).as_bytes())))
             }
             "integer" => parse_php_int(self.text(node)).map(Folded::num),
             // PHP < 8 reads an undefined constant as its own name: `base64_decode(SGVsbG8...)`.
             "name"
-                if node
-                    .parent()
-                    .is_some_and(|p| p.kind() == "argument" || is_binary_op(p, self.src, "."))
-                    && self.text(node).len() >= 16 =>
+                if node.parent().is_some_and(|p| {
+                    p.kind_name() == "argument" || is_binary_op(p, self.src, ".")
+                }) && self.text(node).len() >= 16 =>
             {
                 Some(Folded::str(self.text(node).as_bytes().to_vec()))
             }
@@ -60,10 +60,8 @@ impl<'a> PhpFolder<'a> {
                 self.fold(last_named(node)?, d)
             }
             "cast_expression" => {
-                let v = self.fold(node.child_by_field_name("value")?, d)?;
-                let ty = self
-                    .text(node.child_by_field_name("type")?)
-                    .to_ascii_lowercase();
+                let v = self.fold(node.field("value")?, d)?;
+                let ty = self.text(node.field("type")?).to_ascii_lowercase();
                 match ty.as_str() {
                     "string" | "binary" => Some(Folded::str(v.to_text()?).with_provenance_of(&v)),
                     "int" | "integer" => Some(Folded::num(v.as_num()?.trunc())),
@@ -105,15 +103,8 @@ impl<'a> PhpFolder<'a> {
             "array_creation_expression" => self.fold_array(node, d),
             "binary_expression" => self.fold_binary(node, d),
             "unary_op_expression" => {
-                let op = node
-                    .child_by_field_name("operator")
-                    .map(|o| self.text(o))
-                    .unwrap_or("");
-                let v = self.fold(
-                    node.child_by_field_name("argument")
-                        .or_else(|| last_named(node))?,
-                    d,
-                )?;
+                let op = node.field("operator").map(|o| self.text(o)).unwrap_or("");
+                let v = self.fold(node.field("argument").or_else(|| last_named(node))?, d)?;
                 match op {
                     "-" => Some(Folded::num(-v.as_num()?)),
                     "+" => Some(Folded::num(v.as_num()?)),
@@ -121,21 +112,19 @@ impl<'a> PhpFolder<'a> {
                 }
             }
             "conditional_expression" => {
-                let cond = self.fold(node.child_by_field_name("condition")?, d)?;
+                let cond = self.fold(node.field("condition")?, d)?;
                 if truthy(&cond) {
-                    match node.child_by_field_name("body") {
+                    match node.field("body") {
                         Some(b) => self.fold(b, d),
                         None => Some(cond),
                     }
                 } else {
-                    self.fold(node.child_by_field_name("alternative")?, d)
+                    self.fold(node.field("alternative")?, d)
                 }
             }
             "member_call_expression" | "scoped_call_expression" => {
                 // `$this->decode('…')` / `self::decode('…')`: a helper method of the same file.
-                let name = self
-                    .text(node.child_by_field_name("name")?)
-                    .to_ascii_lowercase();
+                let name = self.text(node.field("name")?).to_ascii_lowercase();
                 let args = self.args(node);
                 self.inline_user_function(&name, &args, d)
             }
@@ -152,7 +141,7 @@ impl<'a> PhpFolder<'a> {
         let mut next_index = 0i64;
         let mut any_key = false;
         for el in node.named_children(&mut node.walk()) {
-            if el.kind() != "array_element_initializer" {
+            if el.kind_name() != "array_element_initializer" {
                 continue;
             }
             if !self.budget.step() {
@@ -163,7 +152,7 @@ impl<'a> PhpFolder<'a> {
                 2 => (Some(el.named_child(0)?), el.named_child(1)?),
                 _ => return None,
             };
-            if value.kind() == "variadic_unpacking" || value.kind() == "by_ref" {
+            if value.kind_name() == "variadic_unpacking" || value.kind_name() == "by_ref" {
                 return None;
             }
             let key = match key {
@@ -231,7 +220,7 @@ impl<'a> PhpFolder<'a> {
             return Some(Folded::str(unescape_double(&inner)));
         }
         for c in children {
-            match c.kind() {
+            match c.kind_name() {
                 "string_content" | "string_value" => bytes.extend(self.text(c).as_bytes()),
                 "escape_sequence" => bytes.extend(unescape_double(self.text(c).as_bytes())),
                 "heredoc_start" | "heredoc_end" => {}
@@ -281,12 +270,12 @@ impl<'a> PhpFolder<'a> {
     }
 
     pub(super) fn fold_binary(&self, node: Node<'a>, d: usize) -> Option<Folded> {
-        let op = self.text(node.child_by_field_name("operator")?);
+        let op = self.text(node.field("operator")?);
         if op == "." {
             return self.fold_concat_chain(node, d);
         }
-        let l = self.fold(node.child_by_field_name("left")?, d)?;
-        let r = self.fold(node.child_by_field_name("right")?, d)?;
+        let l = self.fold(node.field("left")?, d)?;
+        let r = self.fold(node.field("right")?, d)?;
         let prov = |v: Folded| v.with_provenance_of(&l).with_provenance_of(&r);
         let num = |f: fn(f64, f64) -> f64| Some(prov(Folded::num(f(l.as_num()?, r.as_num()?))));
         match op {

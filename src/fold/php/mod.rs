@@ -140,6 +140,7 @@ mod tests {
     use crate::fold::walk::preorder;
     use crate::fold::{LimitHit, Limits};
     use crate::syntax::lang::Lang;
+    use crate::syntax::NodeExt;
     use std::time::Duration;
 
     /// Folds the argument of the last `eval(…)` in `src` (with the context fallback, as rules
@@ -152,12 +153,10 @@ mod tests {
         let folder = PhpFolder::new(tree.root_node(), src.as_bytes(), &budget);
         let mut arg = None;
         preorder(tree.root_node(), |n| {
-            if n.kind() == "function_call_expression"
+            if n.kind_name() == "function_call_expression"
                 && folder.callee_name(n).as_deref() == Some("eval")
             {
-                arg = n
-                    .child_by_field_name("arguments")
-                    .and_then(|a| a.named_child(0));
+                arg = n.field("arguments").and_then(|a| a.named_child(0));
             }
             true
         });
@@ -232,10 +231,10 @@ eval(g(array('a' => 'ec', 'skip' => 'XX', 'b' => 'ho 2;', 'stop' => 'YY', 'c' =>
         let folder = PhpFolder::new(tree.root_node(), outer.as_bytes(), &budget);
         let mut eval_arg = None;
         preorder(tree.root_node(), |n| {
-            if n.kind() == "function_call_expression"
+            if n.kind_name() == "function_call_expression"
                 && folder.callee_name(n).as_deref() == Some("eval")
             {
-                eval_arg = n.child_by_field_name("arguments");
+                eval_arg = n.field("arguments");
             }
             true
         });

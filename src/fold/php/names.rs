@@ -1,5 +1,6 @@
 //! Callee naming: the canonical lower-case name a PHP callee (or variable function) resolves to.
 
+use crate::syntax::NodeExt;
 use tree_sitter::Node;
 
 use super::PhpFolder;
@@ -8,20 +9,19 @@ impl<'a> PhpFolder<'a> {
     /// The lower-case name a called function resolves to: `\BASE64_DECODE` → `base64_decode`,
     /// `$f` (with `$f = 'base'.'64_decode'`) → `base64_decode`, `'eval'` → `eval`.
     pub fn callee_name(&self, node: Node<'a>) -> Option<String> {
-        let node = if node.kind() == "function_call_expression" {
-            node.child_by_field_name("function")?
+        let node = if node.kind_name() == "function_call_expression" {
+            node.field("function")?
         } else {
             node
         };
-        let raw = match node.kind() {
+        let raw = match node.kind_name() {
             "name" | "qualified_name" => self.text(node).to_string(),
             // `${'_PO'.'ST'}` names a variable: its canonical name is `$_POST`.
             // `$$n(…)` calls the function named by the value; elsewhere `${'_PO'.'ST'}` names a
             // variable.
             "dynamic_variable_name"
                 if node.parent().is_some_and(|p| {
-                    p.kind() == "function_call_expression"
-                        && p.child_by_field_name("function") == Some(node)
+                    p.kind_name() == "function_call_expression" && p.field("function") == Some(node)
                 }) =>
             {
                 match self.fold(node, 0) {
@@ -57,18 +57,18 @@ impl<'a> PhpFolder<'a> {
                 "$_SERVER",
                 "$_FILES",
             ];
-            (n.kind() == "variable_name" && known.contains(&text)).then(|| text.to_string())
+            (n.kind_name() == "variable_name" && known.contains(&text)).then(|| text.to_string())
         };
         if let Some(s) = superglobal(value) {
             return Some(s);
         }
         // A merge of request arrays only.
-        if value.kind() == "function_call_expression" {
+        if value.kind_name() == "function_call_expression" {
             let merge = ["array_merge", "array_replace", "array_merge_recursive"];
             if !merge.contains(&self.callee_name(value)?.as_str()) {
                 return None;
             }
-            let args = value.child_by_field_name("arguments")?;
+            let args = value.field("arguments")?;
             let mut w = args.walk();
             let all = args
                 .named_children(&mut w)
