@@ -6,6 +6,8 @@
 #   skimlint check PATHS ... --cache-dir TMP, once to fill, then timed        (warm cache rescan)
 #   skimlint check PATHS ... --no-cache --known-good M (manifest of PATHS)    (known-good rescan)
 #   rg -c 'eval|atob|base64_decode|fromCharCode' PATHS   (same files: hidden included, .gitignore honoured)
+#   ast-grep scan with the six peer rules of bench/ast-grep, when ast-grep is installed
+#     (AST_GREP=path, or `ast-grep` on PATH; `npm install --prefix DIR @ast-grep/cli`)
 # Set BENCH_COLD_ONLY=1 to time only the cold scan and ripgrep.
 set -euo pipefail
 threads=0
@@ -60,3 +62,9 @@ fi
 rgt=()
 [ "$threads" != 0 ] && rgt=(-j "$threads")
 run ripgrep rg -c --hidden --no-require-git --no-messages "${rgt[@]}" 'eval|atob|base64_decode|fromCharCode' "$@"
+sg="${AST_GREP:-$(command -v ast-grep || true)}"
+if [ -n "$sg" ] && [ -x "$sg" ]; then
+  run ast-grep "$sg" scan -c "$(dirname "$0")/../bench/ast-grep/sgconfig.yml" --json=compact "${rgt[@]}" "$@"
+else
+  echo "(ast-grep not installed: AST_GREP=path times the six peer rules of bench/ast-grep)"
+fi
