@@ -61,9 +61,10 @@ pub fn per_rule_forced() -> bool {
     PER_RULE.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Compiles the query specs of `lang` of all rules: one merged query, or (when that fails,
-/// or when forced) one query per rule.
-pub(crate) fn link(rules: &[Rule], lang: Lang) -> Linked {
+/// Compiles the query specs of `lang` of all rules: one merged query (in two parts compiled
+/// side by side when `split`, see `link_in_parts`), or (when that fails, or when forced) one
+/// query per rule.
+pub(crate) fn link(rules: &[Rule], lang: Lang, split: bool) -> Linked {
     // The rule's specs for this language and where each sits in the merged source.
     let mut segments: Vec<(usize, usize, Range<usize>)> = Vec::new();
     let mut src = String::new();
@@ -81,7 +82,10 @@ pub(crate) fn link(rules: &[Rule], lang: Lang) -> Linked {
         return Linked::default();
     }
     if !per_rule_forced() {
-        if let Some(linked) = link_in_parts(rules, lang, &segments, &src) {
+        if let Some(linked) = split
+            .then(|| link_in_parts(rules, lang, &segments, &src))
+            .flatten()
+        {
             return linked;
         }
         if let Some(merged) = Query::new(&lang.grammar(), &src).ok().map(Arc::new) {

@@ -143,9 +143,12 @@ pub fn scan_paths_with_progress(
     // take hundreds of MB), while the other workers take the rest: a worker never waits for
     // another's large file.
     let run = || {
-        let large: Vec<bool> = candidates.par_iter().map(is_large_file).collect();
+        let sizes: Vec<u64> = candidates.par_iter().map(plain_file_size).collect();
+        if sizes.iter().sum::<u64>() > ONE_QUERY_FROM_BYTES {
+            rules.prefer_one_query();
+        }
         let (in_lane, in_pool): (Vec<usize>, Vec<usize>) =
-            (0..candidates.len()).partition(|&i| large[i]);
+            (0..candidates.len()).partition(|&i| sizes[i] > LARGE_FILE_BYTES as u64);
         let (lane, pool) = rayon::join(
             || {
                 in_lane
@@ -393,12 +396,21 @@ fn release_freed_memory() {
     }
 }
 
-/// Is this a plain file over [`LARGE_FILE_BYTES`] (an archive is expanded member by member)?
-fn is_large_file(c: &Candidate) -> bool {
-    archive::kind_of(&c.display_path).is_none()
-        && std::fs::symlink_metadata(&c.disk_path)
-            .is_ok_and(|m| m.is_file() && m.len() > LARGE_FILE_BYTES as u64)
+/// The size of a plain file (0 for an archive, which is expanded member by member, and for
+/// what is not a file).
+fn plain_file_size(c: &Candidate) -> u64 {
+    if archive::kind_of(&c.display_path).is_some() {
+        return 0;
+    }
+    std::fs::symlink_metadata(&c.disk_path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map_or(0, |m| m.len())
 }
+
+/// Runs over more bytes than this link each language as one query (see
+/// `RuleSet::prefer_one_query`).
+const ONE_QUERY_FROM_BYTES: u64 = 32 << 20;
 
 /// Files larger than this are analysed one at a time (see `scan_source_inner`).
 const LARGE_FILE_BYTES: usize = 256 << 10;
