@@ -3,13 +3,12 @@
 
 use tree_sitter::{Node, QueryCapture, QueryMatch};
 
-use crate::rules::merge::Matcher;
 use crate::rules::RuleSet;
 
 /// How many matches may be in progress at once in one walk: tree-sitter's default for one
 /// rule's query was 4096; a merged query runs many rules' patterns side by side, so it gets
 /// that much per rule (up to 64 rules' worth). Hostile inputs are bounded by the time budget.
-pub(super) fn match_limit(matcher: &Matcher) -> u32 {
+pub(super) fn match_limit(matcher: &crate::rules::merge::Matcher) -> u32 {
     4096 * matcher.rule_count.clamp(1, 64) as u32
 }
 
@@ -59,18 +58,28 @@ pub(super) struct Found<'tree> {
 }
 
 impl<'tree> Found<'tree> {
-    pub fn push(&mut self, rules: &RuleSet, matcher: &Matcher, m: &QueryMatch<'_, 'tree>) {
-        let Some(&Some((rule, query))) = matcher.owners.get(m.pattern_index) else {
-            return;
-        };
+    /// Buffers a match's captures once, for all the rules that own its pattern.
+    pub fn push_captures(&mut self, m: &QueryMatch<'_, 'tree>) -> (u32, u32) {
         let start = self.caps.len() as u32;
         self.caps.extend_from_slice(m.captures());
+        (start, self.caps.len() as u32)
+    }
+
+    /// Buffers a match (its captures pushed with [`Found::push_captures`]) for rule `rule`,
+    /// whose compiled query is `Linked::queries[query]`.
+    pub fn push(
+        &mut self,
+        rules: &RuleSet,
+        (rule, query): (usize, usize),
+        pattern: usize,
+        caps: (u32, u32),
+    ) {
         self.recs.push(Rec {
             rank: rules.rank.get(rule).copied().unwrap_or(usize::MAX) as u32,
             rule: rule as u32,
             query: query as u32,
-            pattern: m.pattern_index as u32,
-            caps: (start, self.caps.len() as u32),
+            pattern: pattern as u32,
+            caps,
         });
     }
 

@@ -166,17 +166,21 @@ pub(crate) fn scan_unit(
             // Constraints on a capture's own text and value hold or fail whatever other rules
             // match: checked now (a look-ahead of the budget), so that only matches that may
             // hold are buffered; once the look-ahead has spent its allowance, all are.
-            let Some(&Some((_, qi))) = matcher.owners.get(m.pattern_index) else {
+            let Some(owners) = matcher.owners.get(m.pattern_index) else {
                 continue;
             };
             let view = matching::MatchView::of(m);
-            if lookahead.spent()
-                || linked
-                    .queries
-                    .get(qi)
-                    .is_none_or(|q| facts.values_may_hold(q, &view))
-            {
-                found.push(rules, matcher, m);
+            let mut caps = None;
+            for &(ri, qi) in owners {
+                if lookahead.spent()
+                    || linked
+                        .queries
+                        .get(qi)
+                        .is_none_or(|q| facts.values_may_hold(q, &view))
+                {
+                    let caps = *caps.get_or_insert_with(|| found.push_captures(m));
+                    found.push(rules, (ri, qi), m.pattern_index, caps);
+                }
             }
         }
         drop(matches);

@@ -3,7 +3,6 @@
 //! refers to. Done once per run; the result is shared by all threads.
 
 use std::collections::HashMap;
-use std::ops::Range;
 use std::sync::Arc;
 
 use tree_sitter::Query;
@@ -58,8 +57,8 @@ struct ConstraintRefs {
 pub struct CompiledQuery {
     pub lang: Lang,
     pub query: Arc<Query>,
-    /// This rule's patterns in `query`.
-    pub patterns: Range<usize>,
+    /// This rule's patterns in `query` (shared with rules that have the same pattern).
+    pub patterns: Vec<usize>,
     /// Capture reported as the finding's location; `None`: the widest capture of the match.
     pub report: Option<u32>,
     pub constraints: Vec<(u32, String, CompiledConstraint)>,

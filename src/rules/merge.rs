@@ -28,9 +28,10 @@ use crate::syntax::lang::Lang;
 #[derive(Debug)]
 pub struct Matcher {
     pub query: Arc<Query>,
-    /// Per pattern index of `query`: (index into `RuleSet::rules`, index into
-    /// `Linked::queries`); `None` for the patterns of a rule that could not be linked.
-    pub owners: Vec<Option<(usize, usize)>>,
+    /// Per pattern index of `query`: its owners, (index into `RuleSet::rules`, index into
+    /// `Linked::queries`). Rules with the same pattern share it (see [`Deduped`]); empty for
+    /// the patterns of a rule that could not be linked.
+    pub owners: Vec<Vec<(usize, usize)>>,
     /// How many rules own patterns here.
     pub rule_count: usize,
 }
@@ -88,9 +89,13 @@ pub(crate) fn link(rules: &[Rule], lang: Lang, split: bool) -> Linked {
         {
             return linked;
         }
+        if let Some(linked) = link_deduped(rules, lang, &segments, &src) {
+            return linked;
+        }
         if let Some(merged) = Query::new(&lang.grammar(), &src).ok().map(Arc::new) {
             if let Some(ranges) = pattern_ranges(&merged, &src, &segments) {
-                return link_merged(rules, merged, &segments, &ranges);
+                let patterns: Vec<Vec<usize>> = ranges.into_iter().map(Iterator::collect).collect();
+                return link_merged(rules, merged, &segments, &patterns);
             }
         }
     }
@@ -101,13 +106,13 @@ pub(crate) fn link(rules: &[Rule], lang: Lang, split: bool) -> Linked {
         let spec = &rule.specs[*j];
         let q = compile_query(spec, &rule.source_path, &rule.source_text).and_then(|query| {
             let query = Arc::new(query);
-            compiled(rule, spec, &query, 0..query.pattern_count())
+            compiled(rule, spec, &query, (0..query.pattern_count()).collect())
         });
         match q {
             Ok(q) => {
                 linked.matchers.push(Matcher {
                     query: Arc::clone(&q.query),
-                    owners: vec![Some((*i, linked.queries.len())); q.patterns.len()],
+                    owners: vec![vec![(*i, linked.queries.len())]; q.patterns.len()],
                     rule_count: 1,
                 });
                 linked.queries.push(q);
@@ -139,7 +144,19 @@ fn link_in_parts(
     if cores < 2 || segments.len() < SPLIT_FROM {
         return None;
     }
-    let (first, second) = segments.split_at(segments.len() / 2);
+    // Halves of about the same amount of query text (compile time follows the patterns, and
+    // rules differ tenfold in size), each with at least one rule.
+    let total: usize = segments.iter().map(|s| s.2.len()).sum();
+    let mut text = 0;
+    let half = segments
+        .iter()
+        .position(|s| {
+            text += s.2.len();
+            text * 2 >= total
+        })
+        .map_or(segments.len() / 2, |i| i + 1)
+        .clamp(1, segments.len() - 1);
+    let (first, second) = segments.split_at(half);
     let part = |segs: &[(usize, usize, Range<usize>)]| -> Option<Linked> {
         let base = segs.first()?.2.start;
         let end = segs.last()?.2.end;
@@ -148,9 +165,13 @@ fn link_in_parts(
             .iter()
             .map(|(i, j, r)| (*i, *j, r.start - base..r.end - base))
             .collect();
+        if let Some(linked) = link_deduped(rules, lang, &local, text) {
+            return Some(linked);
+        }
         let query = Arc::new(Query::new(&lang.grammar(), text).ok()?);
         let ranges = pattern_ranges(&query, text, &local)?;
-        Some(link_merged(rules, query, &local, &ranges))
+        let patterns: Vec<Vec<usize>> = ranges.into_iter().map(Iterator::collect).collect();
+        Some(link_merged(rules, query, &local, &patterns))
     };
     let (a, b) = std::thread::scope(|scope| {
         let b = scope.spawn(|| part(second));
@@ -176,7 +197,7 @@ fn link_in_parts(
 /// rules that are not built in, with errors pointing into the rule file.
 pub(crate) fn check_alone(rule: &Rule, spec: &QuerySpec) -> Result<(), RuleError> {
     let query = Arc::new(compile_query(spec, &rule.source_path, &rule.source_text)?);
-    compiled(rule, spec, &query, 0..query.pattern_count()).map(drop)
+    compiled(rule, spec, &query, (0..query.pattern_count()).collect()).map(drop)
 }
 
 /// The patterns of each segment in the merged query, or `None` when a pattern is not inside
@@ -217,21 +238,210 @@ fn pattern_ranges(
     Some(ranges)
 }
 
+/// A language's query source with each distinct pattern once. Rules often share a pattern
+/// (`(call_expression function: (_) @sink arguments: (arguments) @data)` in five JavaScript
+/// rules, a quarter of the PHP patterns): each copy costs tree-sitter's analysis when the query
+/// is compiled, and a walk matches and buffers every copy. The patterns are the top-level forms
+/// of each rule's text (a node, an alternation or a group, with the captures and quantifier
+/// after it: one tree-sitter pattern each), compared with whitespace and comments outside
+/// strings collapsed. Capture names are query-global, so a shared pattern has the same
+/// captures for every rule that owns it.
+struct Deduped {
+    src: String,
+    /// Where each distinct pattern starts in `src` (tree-sitter must number them so).
+    starts: Vec<usize>,
+    /// Per segment: the indexes of its patterns.
+    patterns: Vec<Vec<usize>>,
+}
+
+impl Deduped {
+    /// `None` when a segment is not a sequence of whole forms (the caller falls back to the
+    /// merged text as written).
+    fn new(src: &str, segments: &[(usize, usize, Range<usize>)]) -> Option<Deduped> {
+        let mut out = Deduped {
+            src: String::new(),
+            starts: Vec::new(),
+            patterns: Vec::with_capacity(segments.len()),
+        };
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
+        for (_, _, range) in segments {
+            let text = src.get(range.clone())?;
+            let mut mine = Vec::new();
+            for form in top_level_forms(text)? {
+                let form = &text[form];
+                let n = *index.entry(normalised(form)).or_insert_with(|| {
+                    out.starts.push(out.src.len());
+                    out.src.push_str(form);
+                    out.src.push('\n');
+                    out.starts.len() - 1
+                });
+                if !mine.contains(&n) {
+                    mine.push(n);
+                }
+            }
+            out.patterns.push(mine);
+        }
+        Some(out)
+    }
+}
+
+/// Compiles the segments' patterns once each ([`Deduped`]); `None` when they cannot be
+/// split into forms, do not compile, or tree-sitter numbers them differently.
+fn link_deduped(
+    rules: &[Rule],
+    lang: Lang,
+    segments: &[(usize, usize, Range<usize>)],
+    src: &str,
+) -> Option<Linked> {
+    let d = Deduped::new(src, segments)?;
+    let query = Query::new(&lang.grammar(), &d.src).ok()?;
+    let numbered = query.pattern_count() == d.starts.len()
+        && d.starts
+            .iter()
+            .enumerate()
+            .all(|(p, &at)| query.start_byte_for_pattern(p) == at);
+    numbered.then(|| link_merged(rules, Arc::new(query), segments, &d.patterns))
+}
+
+/// The byte ranges of the top-level forms of a query text, or `None` when it is not made of
+/// whole forms (an unbalanced bracket, a stray token).
+fn top_level_forms(text: &str) -> Option<Vec<Range<usize>>> {
+    let b = text.as_bytes();
+    let mut forms = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            c if c.is_ascii_whitespace() => i += 1,
+            b';' => i = line_end(b, i),
+            b'(' | b'[' | b'"' => {
+                let start = i;
+                i = form_end(b, i)?;
+                // Captures and a quantifier that follow the form belong to it.
+                loop {
+                    let mut j = i;
+                    while j < b.len() && (b[j].is_ascii_whitespace() || b[j] == b';') {
+                        j = if b[j] == b';' { line_end(b, j) } else { j + 1 };
+                    }
+                    match b.get(j) {
+                        Some(b'*' | b'+' | b'?') => i = j + 1,
+                        Some(b'@') => {
+                            j += 1;
+                            while j < b.len()
+                                && (b[j].is_ascii_alphanumeric() || b"_.-".contains(&b[j]))
+                            {
+                                j += 1;
+                            }
+                            i = j;
+                        }
+                        _ => break,
+                    }
+                }
+                forms.push(start..i);
+            }
+            _ => return None,
+        }
+    }
+    Some(forms)
+}
+
+/// Where the line that `i` is on ends (a comment's end).
+fn line_end(b: &[u8], i: usize) -> usize {
+    b[i..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(b.len(), |n| i + n)
+}
+
+/// The end of the string literal or bracketed form that starts at `i`.
+fn form_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut j = i;
+    while j < b.len() {
+        match b[j] {
+            b'"' => {
+                j += 1;
+                while j < b.len() && b[j] != b'"' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                j += 1;
+                if depth == 0 {
+                    return (j <= b.len()).then_some(j);
+                }
+                continue;
+            }
+            b';' => {
+                j = line_end(b, j);
+                continue;
+            }
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    None
+}
+
+/// A form with runs of whitespace and comments outside string literals made one space.
+fn normalised(form: &str) -> String {
+    let b = form.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let mut space = false;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                if space {
+                    out.push(b' ');
+                    space = false;
+                }
+                let end = form_end(b, i).unwrap_or(b.len());
+                out.extend_from_slice(&b[i..end]);
+                i = end;
+            }
+            b';' => {
+                i = line_end(b, i);
+                space = true;
+            }
+            c if c.is_ascii_whitespace() => {
+                i += 1;
+                space = true;
+            }
+            c => {
+                if space && !out.is_empty() {
+                    out.push(b' ');
+                }
+                space = false;
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn link_merged(
     rules: &[Rule],
     query: Arc<Query>,
     segments: &[(usize, usize, Range<usize>)],
-    ranges: &[Range<usize>],
+    patterns: &[Vec<usize>],
 ) -> Linked {
-    let mut owners = vec![None; query.pattern_count()];
+    let mut owners = vec![Vec::new(); query.pattern_count()];
     let mut linked = Linked::default();
     let mut owning: Vec<usize> = Vec::new();
-    for ((i, j, _), patterns) in segments.iter().zip(ranges) {
+    for ((i, j, _), patterns) in segments.iter().zip(patterns) {
         let rule = &rules[*i];
         match compiled(rule, &rule.specs[*j], &query, patterns.clone()) {
             Ok(q) => {
-                for o in owners.get_mut(patterns.clone()).into_iter().flatten() {
-                    *o = Some((*i, linked.queries.len()));
+                for &p in patterns {
+                    if let Some(o) = owners.get_mut(p) {
+                        o.push((*i, linked.queries.len()));
+                    }
                 }
                 linked.queries.push(q);
                 if owning.last() != Some(i) {
@@ -256,12 +466,12 @@ fn compiled(
     rule: &Rule,
     spec: &QuerySpec,
     query: &Arc<Query>,
-    patterns: Range<usize>,
+    patterns: Vec<usize>,
 ) -> Result<CompiledQuery, RuleError> {
     // A capture belongs to the rule when one of its own patterns has it.
     let index = |name: &str| {
         query.capture_index_for_name(name).filter(|&idx| {
-            patterns.clone().any(|p| {
+            patterns.iter().any(|&p| {
                 query.capture_quantifiers(p).get(idx as usize) != Some(&CaptureQuantifier::Zero)
             })
         })
@@ -299,7 +509,7 @@ fn compiled(
     };
     for name in placeholders(message) {
         let idx = query.capture_index_for_name(name);
-        let missing = patterns.clone().find(|&p| {
+        let missing = patterns.iter().copied().find(|&p| {
             idx.is_none_or(|i| {
                 query.capture_quantifiers(p).get(i as usize) == Some(&CaptureQuantifier::Zero)
             })
@@ -369,10 +579,10 @@ mod tests {
         assert_eq!(m[0].query.pattern_count(), 3);
         let a = set.index_of("js/a").unwrap();
         let b = set.index_of("js/b").unwrap();
-        assert_eq!(m[0].owners, vec![Some((a, 0)), Some((b, 1)), Some((b, 1))]);
+        assert_eq!(m[0].owners, vec![vec![(a, 0)], vec![(b, 1)], vec![(b, 1)]]);
         assert_eq!(m[0].rule_count, 2);
-        assert_eq!(linked.queries[0].patterns, 0..1);
-        assert_eq!(linked.queries[1].patterns, 1..3);
+        assert_eq!(linked.queries[0].patterns, vec![0]);
+        assert_eq!(linked.queries[1].patterns, vec![1, 2]);
         assert!(set.linked(Lang::Php).matchers.is_empty());
         // A capture another rule defines does not count as this rule's.
         let set = load_sources(vec![
@@ -391,6 +601,65 @@ mod tests {
         let err = set.link_all().unwrap_err();
         assert!(err.message.contains("[where.f]"), "{}", err.message);
         assert_eq!(err.path, "js/c.toml");
+    }
+
+    #[test]
+    fn rules_with_the_same_pattern_share_it() {
+        let set = load_sources(vec![
+            source("js/a", "(call_expression function: (identifier) @f) @call", ""),
+            source(
+                "js/b",
+                "; the same pattern, spaced and commented differently\n(call_expression\n  function: (identifier) @f) ; the callee\n  @call\n(new_expression) @call",
+                "[where.f]\nmin-length = 3\n",
+            ),
+        ])
+        .unwrap();
+        set.link_all().unwrap();
+        let linked = set.linked(Lang::Javascript);
+        let m = &linked.matchers;
+        assert_eq!(m.len(), 1);
+        assert_eq!(
+            m[0].query.pattern_count(),
+            2,
+            "the shared pattern is compiled once"
+        );
+        let a = set.index_of("js/a").unwrap();
+        let b = set.index_of("js/b").unwrap();
+        assert_eq!(m[0].owners, vec![vec![(a, 0), (b, 1)], vec![(b, 1)]]);
+        assert_eq!(linked.queries[1].patterns, vec![0, 1]);
+        // Both rules still judge the shared pattern's matches by their own constraints.
+        let file = crate::input::source::SourceFile {
+            display_path: "t.js".into(),
+            disk_path: "t.js".into(),
+            bytes: std::sync::Arc::new(b"go(1); run(2); new X();".to_vec()),
+        };
+        let (findings, _) = crate::scan::scan_source(&file, &set, &Default::default());
+        let count = |id: &str| findings.iter().filter(|f| f.rule_id == id).count();
+        assert_eq!(count("js/a"), 2);
+        assert_eq!(count("js/b"), 2, "run(2) and new X(); go is too short");
+    }
+
+    #[test]
+    fn query_texts_split_into_their_top_level_patterns() {
+        let text = "; comment (not a form\n(a (b) @x)* @y\n[(c) (d)] @e\n((f) @g (#match? @g \"(x\\\")\"))\n\"+\" @op";
+        let forms = top_level_forms(text).unwrap();
+        let got: Vec<&str> = forms.into_iter().map(|r| &text[r]).collect();
+        assert_eq!(
+            got,
+            vec![
+                "(a (b) @x)* @y",
+                "[(c) (d)] @e",
+                "((f) @g (#match? @g \"(x\\\")\"))",
+                "\"+\" @op"
+            ]
+        );
+        assert!(top_level_forms("(call_expression\n").is_none());
+        assert!(top_level_forms("(a)) @x").is_none());
+        assert_eq!(
+            normalised("(a  ; c\n  (b \"x  y\"))"),
+            normalised("(a (b \"x  y\"))")
+        );
+        assert_ne!(normalised("(b \"x  y\")"), normalised("(b \"x y\")"));
     }
 
     #[test]
@@ -435,8 +704,16 @@ mod tests {
             let linked = set.linked(lang);
             let expected = if cores >= 2 { 2 } else { 1 };
             assert_eq!(linked.matchers.len(), expected, "{lang:?} merged");
+            // Rules share patterns (see `Deduped`): some pattern has several owners.
+            assert!(
+                linked
+                    .matchers
+                    .iter()
+                    .any(|m| m.owners.iter().any(|o| o.len() > 1)),
+                "{lang:?} patterns shared"
+            );
             for m in &linked.matchers {
-                assert!(m.owners.iter().all(Option::is_some));
+                assert!(m.owners.iter().all(|o| !o.is_empty()));
                 for &(_, q) in m.owners.iter().flatten() {
                     assert!(Arc::ptr_eq(&linked.queries[q].query, &m.query));
                 }
